@@ -1,0 +1,89 @@
+"""The ISS distance service: how far is the International Space Station from a point?
+
+    GET /?latitude=48.85&longitude=2.35
+        ->  {"distance": 1234.5, "location": {"latitude": .., "longitude": ..},
+             "source": "sgp4", "time": "2026-11-21T22:30:00+00:00"}
+
+`distance` is in kilometres along the Earth's surface to the point below the ISS, and
+`location` is that point.
+"""
+
+import math
+import os
+from pathlib import Path
+
+from flask import Flask, abort, current_app, g, request
+from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
+
+from common.http import add_health_endpoint, add_json_errors
+from common.telemetry import HEALTH_PATH, setup_telemetry
+from iss_distance.geodesy import surface_distance_km
+from iss_distance.orbit import DEFAULT_TLE_PATH, Orbit
+from iss_distance.position import DEFAULT_API_URL, IssTracker
+from iss_distance.telemetry import SOURCE, incoming_requests, tracer
+
+__version__ = "1.0.0"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(
+        OFFLINE=os.environ.get("OFFLINE", "false").lower() == "true",
+        ISS_API_URL=os.environ.get("ISS_API_URL", DEFAULT_API_URL),
+        ISS_API_TIMEOUT_SECONDS=float(os.environ.get("ISS_API_TIMEOUT_SECONDS", "2")),
+        ISS_TLE_PATH=os.environ.get("ISS_TLE_PATH", str(DEFAULT_TLE_PATH)),
+    )
+    app.config.update(config or {})
+
+    setup_telemetry(app, "iss-distance-service", __version__)
+    add_health_endpoint(app)
+    add_json_errors(app)
+    app.extensions["iss_tracker"] = IssTracker(
+        Orbit.from_file(Path(app.config["ISS_TLE_PATH"])),
+        online=not app.config["OFFLINE"],
+        api_url=app.config["ISS_API_URL"],
+        timeout=app.config["ISS_API_TIMEOUT_SECONDS"],
+    )
+    app.add_url_rule("/", view_func=distance)
+    app.after_request(count_request)
+    return app
+
+
+def distance():
+    latitude = coordinate("latitude", 90)
+    longitude = coordinate("longitude", 180)
+
+    iss = current_app.extensions["iss_tracker"].position()
+    g.iss_source = iss.source
+    with tracer.start_as_current_span("iss.distance"):
+        km = surface_distance_km(latitude, longitude, iss.latitude, iss.longitude)
+    return {
+        "distance": round(km, 1),
+        "location": {"latitude": iss.latitude, "longitude": iss.longitude},
+        "source": iss.source,
+        "time": iss.time.isoformat(),
+    }
+
+
+def coordinate(name: str, limit: float) -> float:
+    """The query parameter `name` as a number from -limit to limit, or a 400."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        abort(400, f"'{name}' is required.")
+    try:
+        value = float(raw)
+    except ValueError:
+        abort(400, f"'{name}' must be a number.")
+    if not math.isfinite(value) or abs(value) > limit:
+        abort(400, f"'{name}' must be between -{limit} and {limit}.")
+    return value
+
+
+def count_request(response):
+    if request.path == HEALTH_PATH:
+        return response
+    attributes = {HTTP_RESPONSE_STATUS_CODE: response.status_code}
+    if "iss_source" in g:
+        attributes[SOURCE] = g.iss_source
+    incoming_requests.add(1, attributes)
+    return response

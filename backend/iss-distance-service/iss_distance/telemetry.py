@@ -1,0 +1,25 @@
+"""The custom telemetry of the ISS distance service: what the workshop adds by hand.
+
+The tracer and meter come from the global providers that common.telemetry installs.
+Getting them at import time is fine: until the providers exist, they are proxies.
+"""
+
+from opentelemetry import metrics, trace
+
+tracer = trace.get_tracer("iss_distance")
+meter = metrics.get_meter("iss_distance")
+
+# Attribute names. Each has a handful of possible values: a metric attribute must never
+# hold something unbounded, such as a place name or a coordinate.
+SOURCE = "iss.position.source"  # "api" or "sgp4"
+
+incoming_requests = meter.create_counter(
+    "incoming.requests",
+    unit="{request}",
+    description="Requests received by the ISS distance service, by response status",
+)
+iss_requests = meter.create_counter(
+    "iss.requests",
+    unit="{request}",
+    description="Lookups of the ISS position, by source and error type",
+)

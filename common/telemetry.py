@@ -1,0 +1,156 @@
+"""OpenTelemetry set-up shared by every service of the workshop.
+
+Each service calls ``setup_telemetry(app, name, version)`` once, in its application
+factory. Everything else is configured by the standard ``OTEL_*`` environment variables:
+
+    OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317   where the collector listens (gRPC)
+    OTEL_SERVICE_NAME=my-name                          overrides the name given in code
+    OTEL_RESOURCE_ATTRIBUTES=deployment.environment.name=laptop
+    OTEL_SDK_DISABLED=true                             switches telemetry off
+"""
+
+import logging
+import os
+import signal
+import sys
+import threading
+
+from flask import Flask
+from opentelemetry import metrics, trace
+from opentelemetry._logs import set_logger_provider
+from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.flask import FlaskInstrumentor
+from opentelemetry.instrumentation.logging import LoggingInstrumentor
+from opentelemetry.instrumentation.requests import RequestsInstrumentor
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.semconv.attributes.deployment_attributes import DEPLOYMENT_ENVIRONMENT_NAME
+from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME, SERVICE_VERSION
+
+# Health checks run every few seconds; tracing them would only bury the real requests.
+HEALTH_PATH = "/healthz"
+
+CONSOLE_LOG_FORMAT = (
+    "%(asctime)s %(levelname)s [%(name)s] [trace_id=%(otelTraceID)s span_id=%(otelSpanID)s]"
+    " %(message)s"
+)
+
+_configured = False
+
+
+def setup_telemetry(app: Flask, service_name: str, service_version: str) -> None:
+    """Send this service's traces, metrics and logs to the collector."""
+    if telemetry_disabled():
+        logging.basicConfig(level=logging.INFO)
+        return
+    configure_opentelemetry(service_name, service_version)
+    # Instrument this app object explicitly: FlaskInstrumentor().instrument() patches the
+    # Flask class instead, and silently misses apps whose class was imported earlier.
+    FlaskInstrumentor().instrument_app(app, excluded_urls=HEALTH_PATH)
+
+
+def configure_opentelemetry(
+    service_name: str,
+    service_version: str,
+    *,
+    span_exporter: SpanExporter | None = None,
+    metric_reader: MetricReader | None = None,
+    log_exporter: LogRecordExporter | None = None,
+) -> None:
+    """Install the process-wide providers. Tests pass in-memory exporters.
+
+    A process has one set of global providers and they can be set only once, so a
+    second call does nothing.
+    """
+    global _configured
+    if _configured:
+        return
+    _configured = True
+
+    # Ask the Flask and requests instrumentations for the stable HTTP conventions
+    # (http.server.request.duration in seconds). They read this at their first
+    # instrument() call, which comes after this line.
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+    # Export metrics every 5 s rather than every 60 s, so that learners see them sooner.
+    os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", "5000")
+
+    resource = build_resource(service_name, service_version)
+
+    # Batch processors export from a background thread: a slow or unreachable
+    # collector never delays a request.
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter or OTLPSpanExporter()))
+    trace.set_tracer_provider(tracer_provider)
+
+    reader = metric_reader or PeriodicExportingMetricReader(OTLPMetricExporter())
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
+
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(
+        BatchLogRecordProcessor(log_exporter or OTLPLogExporter())
+    )
+    set_logger_provider(logger_provider)
+
+    # Send Python logging records to OpenTelemetry (once: a second handler would export
+    # every record twice). Records logged inside a span carry its trace and span ids,
+    # and the console format shows them too. INFO, because the root default drops it.
+    LoggingInstrumentor().instrument(
+        set_logging_format=True, logging_format=CONSOLE_LOG_FORMAT, log_level=logging.INFO
+    )
+    # The SDK's own complaints ("failed to export to ...") go to the console only: sent
+    # through a failing exporter they would come back as more complaints. Its retries
+    # are routine; report only what it gives up on.
+    sdk_logger = logging.getLogger("opentelemetry")
+    sdk_logger.propagate = False
+    sdk_logger.addHandler(logging.StreamHandler())
+    sdk_logger.setLevel(logging.ERROR)
+    # Outgoing HTTP calls get client spans and carry the W3C traceparent header.
+    RequestsInstrumentor().instrument()
+
+    exit_cleanly_on_sigterm()
+
+
+def build_resource(service_name: str, service_version: str) -> Resource:
+    """Describe this process. OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
+
+    Resource.create() merges those variables and the telemetry.sdk.* attributes, but
+    attributes passed to it in code override the environment, so pass only the
+    defaults that the environment leaves unset.
+    """
+    defaults = {
+        SERVICE_NAME: service_name,
+        SERVICE_VERSION: service_version,
+        DEPLOYMENT_ENVIRONMENT_NAME: "local",
+    }
+    from_environment = OTELResourceDetector().detect().attributes
+    return Resource.create({k: v for k, v in defaults.items() if k not in from_environment})
+
+
+def current_trace_id() -> str | None:
+    """The trace id of the request being handled, as Grafana and Tempo show it."""
+    context = trace.get_current_span().get_span_context()
+    return trace.format_trace_id(context.trace_id) if context.is_valid else None
+
+
+def telemetry_disabled() -> bool:
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Flush buffered telemetry when the process is stopped.
+
+    The providers flush in an atexit hook, but Python's default SIGTERM handling ends
+    the process without running atexit. Turn SIGTERM into a normal exit instead. (This
+    also lets a server running as PID 1 in a container stop at once.) A server that
+    installed its own handler already exits cleanly, so leave that one alone.
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
