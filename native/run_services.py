@@ -46,7 +46,7 @@ SERVICES = [
         8081,
         calls={"GEOLOCATOR_URL": "geolocator-service", "ISS_DISTANCE_URL": "iss-distance-service"},
     ),
-    Service("frontend", "frontend", "frontend", 8080, calls={"GATEWAY_URL": "gateway"}),
+    Service("frontend", "frontend", "webapp", 8080, calls={"GATEWAY_URL": "gateway"}),
 ]
 
 

@@ -1,7 +1,7 @@
 """Draw an offline world map (SVG) from Natural Earth land outlines in TopoJSON.
 
 The frontend shows the ISS on a world map without calling any tile server, so the
-map is a static asset: ``frontend/frontend/static/world.svg``. This script is how
+map is a static asset: ``frontend/webapp/static/world.svg``. This script is how
 that file was made; it only needs the Python 3.11 standard library.
 
 Input: ``land-110m.json`` from the npm package ``world-atlas@2`` (ISC licence),
@@ -11,7 +11,7 @@ Usage (from the repository root; world.svg was made from world-atlas 2.0.2)::
 
     (cd /tmp && npm pack world-atlas@2 && tar xzf world-atlas-2.*.tgz)
     python frontend/tools/draw_world_map.py /tmp/package/land-110m.json \\
-        > frontend/frontend/static/world.svg
+        > frontend/webapp/static/world.svg
 
 or, with ``npm install --prefix /tmp/wa world-atlas@2``, read the file from
 ``/tmp/wa/node_modules/world-atlas/land-110m.json`` instead.

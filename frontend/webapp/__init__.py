@@ -11,7 +11,7 @@ from flask import Flask, current_app, render_template, request
 from common.http import add_health_endpoint
 from common.telemetry import current_trace_id, setup_telemetry
 from common.upstream import UpstreamError, get_json
-from frontend.answer import Answer
+from webapp.answer import Answer
 
 __version__ = "1.0.0"
 

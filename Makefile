@@ -1,0 +1,48 @@
+# The front doors for everything that is not `docker compose`. `make help` lists them.
+# Each target sets up the virtualenv it needs in .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+ifeq ($(OS),Windows_NT)
+VENV_PYTHON := $(VENV)/Scripts/python.exe
+else
+VENV_PYTHON := $(VENV)/bin/python
+endif
+
+RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
+	frontend/requirements.txt $(wildcard backend/*/requirements.txt)
+
+.DEFAULT_GOAL := help
+.PHONY: help run stack test benchmark update-tle
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: $(VENV)/.runtime ## Run the four services natively (frontend: http://127.0.0.1:8080)
+	$(VENV_PYTHON) native/run_services.py
+
+stack: $(VENV)/.runtime ## Run the telemetry platform natively (collector, Prometheus, Loki, Tempo)
+	$(VENV_PYTHON) native/run_stack.py
+
+test: $(VENV)/.dev ## Run everything CI runs: lint, format check and the whole test suite
+	$(VENV_PYTHON) -m ruff check .
+	$(VENV_PYTHON) -m ruff format --check .
+	$(VENV_PYTHON) -m pytest
+
+benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and the collector down
+	$(VENV_PYTHON) benchmarks/form_submission.py
+
+update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
+	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update
+
+$(VENV_PYTHON):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: $(VENV_PYTHON) $(RUNTIME_REQUIREMENTS)
+	$(VENV_PYTHON) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(VENV_PYTHON) -m pip install --quiet -r requirements-dev.txt
+	@touch $@

@@ -1,0 +1,90 @@
+"""Form submissions through all four services: throughput and latency, three ways.
+
+    make benchmark              (or: python benchmarks/form_submission.py --requests 500)
+
+Each scenario starts the four services as real processes (waitress, offline data) and
+submits the form from several threads at once:
+
+- telemetry on: exporting traces, metrics and logs over OTLP/gRPC to a live endpoint;
+- OTEL_SDK_DISABLED=true: no telemetry at all;
+- collector unreachable: exporting to a port where nothing listens.
+
+It prints requests per second and the median and 99th percentile latency. It is a
+measurement, not a test: the figures depend on the machine.
+"""
+
+import argparse
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from native.run_services import start_services  # noqa: E402
+from tests.otlp_receiver import OtlpReceiver  # noqa: E402
+
+PLACES = ["Paris", "Tokyo", "Nairobi", "Lima", "Oslo", "Sydney", "Toronto", "Delhi"]
+
+
+def closed_port_endpoint() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def measure(env: dict, total: int, concurrency: int) -> dict:
+    with tempfile.TemporaryDirectory() as logs, start_services(env, log_dir=Path(logs)) as running:
+        url = running.urls["frontend"]
+
+        def submit(i: int) -> float:
+            started = time.perf_counter()
+            response = requests.post(url, data={"location": PLACES[i % len(PLACES)]}, timeout=30)
+            response.raise_for_status()
+            return time.perf_counter() - started
+
+        with ThreadPoolExecutor(concurrency) as pool:
+            list(pool.map(submit, range(concurrency * 5)))  # warm up
+            started = time.perf_counter()
+            latencies = sorted(pool.map(submit, range(total)))
+            elapsed = time.perf_counter() - started
+
+    return {
+        "rps": total / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark form submissions.")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=4)
+    arguments = parser.parse_args()
+
+    receiver = OtlpReceiver()
+    receiver.start()
+    base = {"OFFLINE": "true"}
+    scenarios = {
+        "telemetry on": {**base, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint},
+        "OTEL_SDK_DISABLED=true": {**base, "OTEL_SDK_DISABLED": "true"},
+        "collector unreachable": {**base, "OTEL_EXPORTER_OTLP_ENDPOINT": closed_port_endpoint()},
+    }
+    print(f"{arguments.requests} form submissions, {arguments.concurrency} at a time\n")
+    print(f"{'scenario':<26}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}")
+    try:
+        for name, env in scenarios.items():
+            result = measure(env, arguments.requests, arguments.concurrency)
+            print(f"{name:<26}{result['rps']:>8.1f}{result['p50']:>9.1f}{result['p99']:>9.1f}")
+    finally:
+        receiver.stop()
+    print(f"\nThe endpoint received {len(receiver.spans)} spans while telemetry was on.")
+
+
+if __name__ == "__main__":
+    main()

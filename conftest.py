@@ -1,0 +1,108 @@
+"""Fixtures shared by every test in the repository.
+
+The services' telemetry goes to in-memory exporters, installed through the same
+common.telemetry code the services use. OpenTelemetry's global providers can be set
+only once per process, so this happens once, before any app is created.
+"""
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from opentelemetry import _logs, metrics, trace
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from werkzeug.serving import make_server
+
+from common import telemetry as common_telemetry
+
+
+class Telemetry:
+    """What the services under test have emitted, read after a flush."""
+
+    def __init__(self):
+        self.span_exporter = InMemorySpanExporter()
+        self.metric_reader = InMemoryMetricReader()
+        self.log_exporter = InMemoryLogRecordExporter()
+
+    def spans(self):
+        trace.get_tracer_provider().force_flush()
+        return self.span_exporter.get_finished_spans()
+
+    def logs(self):
+        _logs.get_logger_provider().force_flush()
+        return [item.log_record for item in self.log_exporter.get_finished_logs()]
+
+    def metric(self, name: str):
+        """The metric called `name` as the SDK last collected it, or None."""
+        data = self.metric_reader.get_metrics_data()
+        for resource_metrics in data.resource_metrics if data else ():
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    if metric.name == name:
+                        return metric
+        return None
+
+    def count(self, name: str, attributes: dict | None = None) -> float:
+        """The total of counter `name` over the points whose attributes include these."""
+        metric = self.metric(name)
+        points = metric.data.data_points if metric else ()
+        wanted = (attributes or {}).items()
+        return sum(p.value for p in points if wanted <= dict(p.attributes).items())
+
+    def clear(self):
+        self.spans()
+        self.span_exporter.clear()
+        self.logs()
+        self.log_exporter.clear()
+        # Cumulative metrics keep their totals; tests compare before and after.
+
+
+_telemetry = Telemetry()
+
+
+def pytest_configure(config):
+    common_telemetry.configure_opentelemetry(
+        "test-process",
+        "0",
+        span_exporter=_telemetry.span_exporter,
+        metric_reader=_telemetry.metric_reader,
+        log_exporter=_telemetry.log_exporter,
+    )
+    assert isinstance(metrics.get_meter_provider(), metrics.MeterProvider)
+
+
+@pytest.fixture
+def telemetry() -> Iterator[Telemetry]:
+    _telemetry.clear()
+    yield _telemetry
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Flask], str]]:
+    """serve(app) runs a Flask app on a real local port and returns its base URL."""
+    servers = []
+
+    def start(app: Flask) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        with contextlib.suppress(Exception):
+            server.shutdown()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A URL where nothing listens: connections are refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

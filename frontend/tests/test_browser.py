@@ -1,0 +1,79 @@
+"""The page in a real browser: Debian's Chromium, driven by Playwright.
+
+Playwright's own browser downloads are not used (they need the internet); the test
+drives the system's Chromium. CI installs it (.ci/run); elsewhere `apt install chromium`.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+import gateway
+import geolocator
+import iss_distance
+import webapp
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+if not CHROMIUM:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must have Chromium for the browser test (.ci/run installs it)")
+    pytest.skip("Chromium is not installed (apt install chromium)", allow_module_level=True)
+
+
+@pytest.fixture
+def frontend_url(serve):
+    """The four services, offline, on local ports."""
+    config = {
+        "GEOLOCATOR_URL": serve(geolocator.create_app({"OFFLINE": True})),
+        "ISS_DISTANCE_URL": serve(iss_distance.create_app({"OFFLINE": True})),
+    }
+    return serve(webapp.create_app({"GATEWAY_URL": serve(gateway.create_app(config))}))
+
+
+@pytest.fixture
+def page():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            # No background traffic: this machine, like a conference room, may be offline.
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page(viewport={"width": 1100, "height": 1000})
+        yield page
+        browser.close()
+
+
+def test_a_learner_finds_the_iss_from_a_place(page, frontend_url):
+    page.goto(frontend_url)
+    page.fill("#location", "Reykjavik")
+    page.click("button[type=submit]")
+
+    distance = page.locator("#distance")
+    assert re.fullmatch(r"[\d,]+ km", distance.inner_text())
+    assert page.locator("#place").inner_text() == "Reykjavík, Iceland"
+    assert re.fullmatch(r"[0-9a-f]{32}", page.locator("#trace-id").inner_text())
+    # The offline world map really draws: the land outline has a size on the page.
+    land = page.locator("svg.map use").bounding_box()
+    assert land and land["width"] > 500
+    assert page.locator("svg.map circle").count() == 2
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "frontend-answer.png", full_page=True)
+
+
+def test_an_unknown_place_gets_a_friendly_message(page, frontend_url):
+    page.goto(frontend_url)
+    page.fill("#location", "<img src=x onerror=alert(1)>")
+    page.click("button[type=submit]")
+
+    assert page.locator("[role=alert]").inner_text() == "No place of that name is known."
+    assert page.locator("#location").input_value() == "<img src=x onerror=alert(1)>"
+    assert page.locator("img").count() == 0  # shown as text, never as markup

@@ -1,0 +1,105 @@
+"""The page: the form, the answer, friendly errors, and nothing unescaped."""
+
+import re
+
+import pytest
+
+from tests.fakes import fixed_service, slow_service
+from webapp import create_app
+
+GATEWAY_ANSWER = {
+    "place": {
+        "name": "Nairobi, Kenya",
+        "latitude": -1.28,
+        "longitude": 36.82,
+        "source": "gazetteer",
+    },
+    "iss": {
+        "distance": 4321.4,
+        "location": {"latitude": 30.5, "longitude": -20.25},
+        "source": "sgp4",
+        "time": "2026-11-21T12:00:00+00:00",
+    },
+}
+
+
+def frontend_with(serve, gateway) -> object:
+    return create_app(
+        {"GATEWAY_URL": serve(gateway), "UPSTREAM_TIMEOUT_SECONDS": 0.5}
+    ).test_client()
+
+
+def test_the_form_is_shown():
+    response = create_app().test_client().get("/")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<form method="post"' in html
+    assert 'name="location"' in html
+
+
+def test_an_answer_shows_distance_place_map_and_trace_id(serve):
+    client = frontend_with(serve, fixed_service(200, GATEWAY_ANSWER))
+
+    response = client.post("/", data={"location": "Nairobi"})
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<strong id="distance">4,321 km</strong>' in html
+    assert "Nairobi, Kenya" in html
+    assert "computed offline with SGP4" in html
+    # Map markers: x = longitude + 180, y = 90 - latitude.
+    assert 'cx="216.82" cy="91.28"' in html
+    assert 'cx="159.75" cy="59.5"' in html
+    assert re.search(r'<code id="trace-id">[0-9a-f]{32}</code>', html)
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("", "Type the name of a place"),
+        ("   ", "Type the name of a place"),
+        ("x" * 201, "too long"),
+    ],
+)
+def test_bad_input_gets_a_friendly_400(location, message):
+    response = create_app().test_client().post("/", data={"location": location})
+
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_input_is_escaped_in_the_page(serve):
+    client = frontend_with(serve, fixed_service(404, {"error": "No place of that name is known."}))
+
+    response = client.post("/", data={"location": '"><script>alert(1)</script>'})
+
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "No place of that name is known." in html
+
+
+@pytest.mark.parametrize(
+    ("gateway", "status", "message"),
+    [
+        (slow_service(2), 504, "The gateway did not answer in time."),
+        (fixed_service(503), 502, "The gateway failed (HTTP 503)."),
+        (fixed_service(200, {"place": {}}), 502, "The gateway sent an incomplete answer."),
+    ],
+)
+def test_gateway_failures_are_explained(serve, gateway, status, message):
+    response = frontend_with(serve, gateway).post("/", data={"location": "Paris"})
+
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+
+
+def test_an_unreachable_gateway_is_explained(closed_port_url):
+    client = create_app({"GATEWAY_URL": closed_port_url}).test_client()
+
+    response = client.post("/", data={"location": "Paris"})
+
+    assert response.status_code == 502
+    assert "The gateway is unreachable." in response.get_data(as_text=True)

@@ -1,0 +1,83 @@
+"""A real OTLP/gRPC endpoint for tests: it receives what the services export.
+
+It speaks the same protocol as the OpenTelemetry Collector's OTLP receiver, and keeps
+every span, metric and log record it is sent, with the service name of its resource.
+"""
+
+import threading
+import time
+from concurrent import futures
+from dataclasses import dataclass
+
+import grpc
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+
+@dataclass(frozen=True)
+class Received:
+    service: str  # service.name of the resource it came with
+    item: object  # a Span, Metric or LogRecord protobuf message
+
+
+def _service_name(resource) -> str:
+    for attribute in resource.attributes:
+        if attribute.key == "service.name":
+            return attribute.value.string_value
+    return ""
+
+
+class OtlpReceiver(
+    trace_service_pb2_grpc.TraceServiceServicer,
+    metrics_service_pb2_grpc.MetricsServiceServicer,
+    logs_service_pb2_grpc.LogsServiceServicer,
+):
+    def __init__(self):
+        self.spans: list[Received] = []
+        self.metrics: list[Received] = []
+        self.logs: list[Received] = []
+        self._lock = threading.Lock()
+        self._server = None
+        self.endpoint = ""
+
+    def start(self, port: int = 0) -> str:
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(self, self._server)
+        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(self, self._server)
+        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(self, self._server)
+        bound = self._server.add_insecure_port(f"127.0.0.1:{port}")
+        self._server.start()
+        self.endpoint = f"http://127.0.0.1:{bound}"
+        return self.endpoint
+
+    def stop(self) -> None:
+        self._server.stop(grace=None)
+
+    def Export(self, request, context):  # noqa: N802 (the gRPC method's name)
+        with self._lock:
+            if isinstance(request, trace_service_pb2.ExportTraceServiceRequest):
+                self._keep(self.spans, request.resource_spans, "scope_spans", "spans")
+                return trace_service_pb2.ExportTraceServiceResponse()
+            if isinstance(request, metrics_service_pb2.ExportMetricsServiceRequest):
+                self._keep(self.metrics, request.resource_metrics, "scope_metrics", "metrics")
+                return metrics_service_pb2.ExportMetricsServiceResponse()
+            self._keep(self.logs, request.resource_logs, "scope_logs", "log_records")
+            return logs_service_pb2.ExportLogsServiceResponse()
+
+    @staticmethod
+    def _keep(store: list, resources, scopes_field: str, items_field: str) -> None:
+        for resource in resources:
+            service = _service_name(resource.resource)
+            for scope in getattr(resource, scopes_field):
+                store.extend(Received(service, item) for item in getattr(scope, items_field))
+
+    def wait_for(self, condition, timeout: float = 30, interval: float = 0.2):
+        """Poll `condition()` until it returns something truthy; return that."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                result = condition()
+            if result or time.monotonic() > deadline:
+                return result
+            time.sleep(interval)

@@ -1,0 +1,92 @@
+"""The container set-up, checked with the real tools: Docker Compose and hadolint.
+
+There is no Docker engine in CI, so the images are not built here; the same services
+run natively in the other tests. These tests keep the two ways of running in step.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from native.run_services import SERVICES
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DOCKERFILES = sorted(ROOT.glob("frontend/Dockerfile")) + sorted(ROOT.glob("backend/*/Dockerfile"))
+
+
+def compose_config(*files: str) -> dict:
+    arguments = [a for f in files for a in ("-f", f)]
+    result = subprocess.run(
+        [BIN / "docker-compose", *arguments, "config", "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def services_file() -> dict:
+    return compose_config("docker-compose-services.yml")["services"]
+
+
+def test_there_is_a_dockerfile_per_service():
+    assert {path.parent.name for path in DOCKERFILES} == {
+        Path(service.directory).name for service in SERVICES
+    }
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_dockerfiles_pass_hadolint(dockerfile):
+    result = subprocess.run(
+        [BIN / "hadolint", "--failure-threshold", "info", str(dockerfile)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_images_run_as_a_non_root_user_from_a_pinned_base(dockerfile):
+    lines = dockerfile.read_text().splitlines()
+    base = next(line for line in lines if line.startswith("FROM "))
+    assert base.startswith("FROM python:3.11.") and base.endswith("-slim-bookworm")
+    assert [line for line in lines if line.startswith("USER ")] == ["USER 10001"]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_compose_runs_each_service_as_it_runs_natively(services_file, service):
+    container = services_file[service.name]
+    dockerfile = ROOT / container["build"]["dockerfile"]
+    assert dockerfile.parent == ROOT / service.directory
+    command = f'"--listen=0.0.0.0:{service.port}", "--call", "{service.package}:create_app"'
+    assert command in dockerfile.read_text()
+    for variable, callee in service.calls.items():
+        port = next(s.port for s in SERVICES if s.name == callee)
+        assert container["environment"][variable] == f"http://{callee}:{port}"
+    assert container["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
+    assert f"{service.port}/healthz" in " ".join(container["healthcheck"]["test"])
+    assert container["mem_limit"]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_saved_code_is_synced_into_the_container_and_restarted(services_file, service):
+    watch = services_file[service.name]["develop"]["watch"]
+    synced = {(Path(w["path"]), w["target"]) for w in watch if w["action"] == "sync+restart"}
+    assert (ROOT / service.directory / service.package, f"/app/{service.package}") in synced
+    assert (ROOT / "common", "/app/common") in synced
+
+
+def test_only_the_frontend_is_published_and_only_on_this_machine(services_file):
+    published = {name: s.get("ports", []) for name, s in services_file.items() if s.get("ports")}
+    assert list(published) == ["frontend"]
+    [port] = published["frontend"]
+    assert port["host_ip"] == "127.0.0.1"
+    assert (port["published"], port["target"]) == ("8080", 8080)
+
+
+def test_the_frontend_port_is_configurable(monkeypatch):
+    monkeypatch.setenv("FRONTEND_PORT", "9123")
+    [port] = compose_config("docker-compose-services.yml")["services"]["frontend"]["ports"]
+    assert port["published"] == "9123"

@@ -1,0 +1,206 @@
+"""The four services as real processes, exporting OTLP over gRPC to a real endpoint.
+
+This is how they run in the workshop, minus Docker: waitress, one process per
+service, W3C trace context on the wire, and the batch exporters of the SDK.
+"""
+
+import re
+import socket
+
+import pytest
+import requests
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+from native.run_services import SERVICES, start_services, stop
+from tests.otlp_receiver import OtlpReceiver
+
+FAST_EXPORT = {
+    "OFFLINE": "true",
+    "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+    "OTEL_BSP_SCHEDULE_DELAY": "200",
+}
+
+
+def free_ports() -> dict[str, int]:
+    sockets = [socket.socket() for _ in SERVICES]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = {
+        service.name: sock.getsockname()[1] for service, sock in zip(SERVICES, sockets, strict=True)
+    }
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def submit(running, location="Paris") -> requests.Response:
+    """Submit the form as a browser would: without trace context of its own.
+
+    (The test process is instrumented too, for the in-process tests.)"""
+    with suppress_instrumentation():
+        return requests.post(running.urls["frontend"], data={"location": location}, timeout=30)
+
+
+def trace_id_of(response: requests.Response) -> str:
+    return re.search(r'id="trace-id">([0-9a-f]{32})<', response.text).group(1)
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    receiver = OtlpReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def running(receiver, tmp_path_factory):
+    env = {**FAST_EXPORT, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+    with start_services(env, free_ports(), tmp_path_factory.mktemp("logs")) as running:
+        yield running
+
+
+def test_one_form_submission_is_one_trace_across_four_services(running, receiver):
+    response = submit(running)
+    assert response.status_code == 200
+    trace_id = bytes.fromhex(trace_id_of(response))
+
+    def whole_trace():
+        spans = [r for r in receiver.spans if r.item.trace_id == trace_id]
+        return spans if len({r.service for r in spans}) == 4 and len(spans) >= 8 else None
+
+    spans = receiver.wait_for(whole_trace)
+    assert spans, "the trace did not arrive from all four services"
+
+    by_id = {r.item.span_id: r for r in spans}
+    server = {r.service: r.item for r in spans if r.item.kind == r.item.SPAN_KIND_SERVER}
+    assert set(server) == {"frontend", "gateway", "geolocator-service", "iss-distance-service"}
+
+    def caller_of(span):
+        """The service whose client span is the parent of this server span."""
+        client = by_id[span.parent_span_id]
+        assert client.item.kind == client.item.SPAN_KIND_CLIENT
+        return by_id[client.item.parent_span_id].service
+
+    assert server["frontend"].parent_span_id == b""  # the root of the trace
+    assert caller_of(server["gateway"]) == "frontend"
+    assert caller_of(server["geolocator-service"]) == "gateway"
+    assert caller_of(server["iss-distance-service"]) == "gateway"
+
+    position = next(r for r in spans if r.item.name == "iss.position")
+    assert position.service == "iss-distance-service"
+    assert by_id[position.item.parent_span_id].item is server["iss-distance-service"]
+
+
+def test_metrics_arrive_from_every_service(running, receiver):
+    submit(running)
+
+    def names_by_service():
+        found = {(r.service, r.item.name) for r in receiver.metrics}
+        wanted = {(s.name, "http.server.request.duration") for s in SERVICES}
+        wanted |= {
+            ("iss-distance-service", "iss.requests"),
+            ("iss-distance-service", "incoming.requests"),
+        }
+        return wanted <= found
+
+    assert receiver.wait_for(names_by_service)
+    duration = next(
+        r.item for r in receiver.metrics if r.item.name == "http.server.request.duration"
+    )
+    assert duration.unit == "s"
+    assert duration.histogram.data_points
+
+
+def test_histograms_carry_exemplars_with_trace_ids(running, receiver):
+    trace_id = bytes.fromhex(trace_id_of(submit(running)))
+
+    def exemplar_with_trace():
+        return any(
+            exemplar.trace_id == trace_id
+            for r in receiver.metrics
+            if r.item.name == "http.server.request.duration"
+            for point in r.item.histogram.data_points
+            for exemplar in point.exemplars
+        )
+
+    assert receiver.wait_for(exemplar_with_trace)
+
+
+def test_logs_arrive_with_the_trace_context(running, receiver):
+    trace_id = bytes.fromhex(trace_id_of(submit(running, "Lima")))
+
+    def position_logs():
+        return [
+            r
+            for r in receiver.logs
+            if r.item.trace_id == trace_id and "ISS position" in r.item.body.string_value
+        ]
+
+    logs = receiver.wait_for(position_logs)
+    assert logs
+    assert {r.service for r in logs} == {"iss-distance-service"}
+    assert all(len(r.item.span_id) == 8 for r in logs)
+
+
+def test_telemetry_is_flushed_when_the_services_are_stopped(tmp_path):
+    receiver = OtlpReceiver()
+    receiver.start()
+    # Batches that would not be sent for ten minutes: only the flush on SIGTERM sends them.
+    env = {
+        **FAST_EXPORT,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "600000",
+        "OTEL_BLRP_SCHEDULE_DELAY": "600000",
+        "OTEL_METRIC_EXPORT_INTERVAL": "600000",
+    }
+    try:
+        with start_services(env, free_ports(), tmp_path) as running:
+            trace_id = bytes.fromhex(trace_id_of(submit(running)))
+            assert not any(r.item.trace_id == trace_id for r in receiver.spans)
+            stop(running.processes.values())
+            # waitress turns the SystemExit from our SIGTERM handler into a clean shutdown.
+            assert [p.returncode for p in running.processes.values()] == [0, 0, 0, 0]
+
+        assert {r.service for r in receiver.spans if r.item.trace_id == trace_id} == {
+            s.name for s in SERVICES
+        }
+        assert any(r.item.name == "iss.requests" for r in receiver.metrics)
+        assert any(r.item.trace_id == trace_id for r in receiver.logs)
+    finally:
+        receiver.stop()
+
+
+def test_otel_sdk_disabled_turns_telemetry_off(tmp_path):
+    receiver = OtlpReceiver()
+    receiver.start()
+    env = {
+        **FAST_EXPORT,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_SDK_DISABLED": "true",
+    }
+    try:
+        with start_services(env, free_ports(), tmp_path) as running:
+            response = submit(running)
+            assert response.status_code == 200
+            assert 'id="distance"' in response.text
+            assert 'id="trace-id"' not in response.text
+            # Give exporters, were there any, several export intervals.
+            assert not receiver.wait_for(
+                lambda: receiver.spans or receiver.metrics or receiver.logs, 3
+            )
+    finally:
+        receiver.stop()
+
+
+def test_the_application_keeps_working_when_the_collector_is_down(tmp_path):
+    with socket.socket() as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    env = {**FAST_EXPORT, "OTEL_EXPORTER_OTLP_ENDPOINT": nowhere}
+
+    with start_services(env, free_ports(), tmp_path) as running:
+        responses = [submit(running, place) for place in ["Paris", "Oslo", "Lima", "Tokyo"] * 5]
+
+    assert [r.status_code for r in responses] == [200] * 20
+    assert all(trace_id_of(r) for r in responses)
