@@ -9,7 +9,8 @@ submits the form from several threads at once:
 - OTEL_SDK_DISABLED=true: no telemetry at all;
 - collector unreachable: exporting to a port where nothing listens.
 
-It prints requests per second and the median and 99th percentile latency. It is a
+It prints requests per second, the median and 99th percentile latency, and how long
+the services take to stop (they flush their telemetry on the way out). It is a
 measurement, not a test: the figures depend on the machine.
 """
 
@@ -26,7 +27,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from native.run_services import start_services  # noqa: E402
+from native.run_services import start_services, stop  # noqa: E402
 from tests.otlp_receiver import OtlpReceiver  # noqa: E402
 
 PLACES = ["Paris", "Tokyo", "Nairobi", "Lima", "Oslo", "Sydney", "Toronto", "Delhi"]
@@ -54,7 +55,13 @@ def measure(env: dict, total: int, concurrency: int) -> dict:
             latencies = sorted(pool.map(submit, range(total)))
             elapsed = time.perf_counter() - started
 
+        # Stopping flushes what is buffered; Docker kills what takes longer than 10 s.
+        stopping = time.perf_counter()
+        stop(running.processes.values())
+        stop_seconds = time.perf_counter() - stopping
+
     return {
+        "stop": stop_seconds,
         "rps": total / elapsed,
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
@@ -76,11 +83,14 @@ def main() -> None:
         "collector unreachable": {**base, "OTEL_EXPORTER_OTLP_ENDPOINT": closed_port_endpoint()},
     }
     print(f"{arguments.requests} form submissions, {arguments.concurrency} at a time\n")
-    print(f"{'scenario':<26}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}")
+    print(f"{'scenario':<26}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'stop s':>8}")
     try:
         for name, env in scenarios.items():
             result = measure(env, arguments.requests, arguments.concurrency)
-            print(f"{name:<26}{result['rps']:>8.1f}{result['p50']:>9.1f}{result['p99']:>9.1f}")
+            print(
+                f"{name:<26}{result['rps']:>8.1f}{result['p50']:>9.1f}"
+                f"{result['p99']:>9.1f}{result['stop']:>8.1f}"
+            )
     finally:
         receiver.stop()
     print(f"\nThe endpoint received {len(receiver.spans)} spans while telemetry was on.")

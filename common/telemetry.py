@@ -42,6 +42,11 @@ CONSOLE_LOG_FORMAT = (
     " %(message)s"
 )
 
+# Give up on an export after 3 s rather than the exporter's default 10 s. On the way out a
+# service flushes three signals one after the other, and Docker kills a container that
+# takes more than 10 s to stop: with the collector down, 3 x 10 s would be too long.
+EXPORT_TIMEOUT_SECONDS = 3
+
 _configured = False
 
 
@@ -86,15 +91,19 @@ def configure_opentelemetry(
     # Batch processors export from a background thread: a slow or unreachable
     # collector never delays a request.
     tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter or OTLPSpanExporter()))
+    tracer_provider.add_span_processor(
+        BatchSpanProcessor(span_exporter or OTLPSpanExporter(timeout=EXPORT_TIMEOUT_SECONDS))
+    )
     trace.set_tracer_provider(tracer_provider)
 
-    reader = metric_reader or PeriodicExportingMetricReader(OTLPMetricExporter())
+    reader = metric_reader or PeriodicExportingMetricReader(
+        OTLPMetricExporter(timeout=EXPORT_TIMEOUT_SECONDS)
+    )
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
 
     logger_provider = LoggerProvider(resource=resource)
     logger_provider.add_log_record_processor(
-        BatchLogRecordProcessor(log_exporter or OTLPLogExporter())
+        BatchLogRecordProcessor(log_exporter or OTLPLogExporter(timeout=EXPORT_TIMEOUT_SECONDS))
     )
     set_logger_provider(logger_provider)
 
