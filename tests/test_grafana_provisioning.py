@@ -1,0 +1,246 @@
+"""Static checks of Grafana's provisioning files and the dashboard.
+
+Grafana does not run in CI, and a mistake here fails quietly: a link that names a
+missing data source uid is simply not shown, and an unescaped $ in a provisioning
+file is replaced by an empty environment variable. So these tests read the files
+the way Grafana does and check what it would otherwise get wrong without a word.
+"""
+
+import re
+
+import pytest
+import yaml
+
+from tests.grafana_queries import (
+    ROOT,
+    SERVICE_MAP,
+    dashboard_queries,
+    load_dashboard,
+    panels,
+    target_datasource,
+)
+
+PROVISIONING = ROOT / "grafana" / "provisioning"
+DATASOURCES = PROVISIONING / "datasources" / "datasources.yml"
+DASHBOARD_PROVIDERS = PROVISIONING / "dashboards" / "dashboards.yml"
+SERVICES = ["frontend", "gateway", "geolocator-service", "iss-distance-service"]
+
+
+def load_yaml(path):
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def datasources() -> dict[str, dict]:
+    """The provisioned data sources, by uid."""
+    return {source["uid"]: source for source in load_yaml(DATASOURCES)["datasources"]}
+
+
+@pytest.fixture(scope="module")
+def dashboard() -> dict:
+    return load_dashboard()
+
+
+def correlations(datasources) -> list[tuple[str, str, str]]:
+    """Every link between data sources: (where it is set, target uid, target type)."""
+    prometheus = datasources["prometheus"]["jsonData"]
+    loki = datasources["loki"]["jsonData"]
+    tempo = datasources["tempo"]["jsonData"]
+    return [
+        *[("exemplar " + d["name"], d["datasourceUid"], "tempo")
+          for d in prometheus["exemplarTraceIdDestinations"]],
+        *[("derived field " + d["name"], d["datasourceUid"], "tempo")
+          for d in loki["derivedFields"]],
+        ("tracesToLogsV2", tempo["tracesToLogsV2"]["datasourceUid"], "loki"),
+        ("tracesToMetrics", tempo["tracesToMetrics"]["datasourceUid"], "prometheus"),
+        ("serviceMap", tempo["serviceMap"]["datasourceUid"], "prometheus"),
+    ]  # fmt: skip
+
+
+def strings_in(value):
+    """Every string value in parsed YAML or JSON, however deeply nested."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+def datasource_refs(value):
+    """Every {"type": ..., "uid": ...} data source reference in the dashboard."""
+    if isinstance(value, dict):
+        if isinstance(value.get("datasource"), dict | str):
+            yield value["datasource"]
+        for item in value.values():
+            yield from datasource_refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from datasource_refs(item)
+
+
+# Data sources and their links
+
+
+def test_each_backend_has_a_data_source_with_a_stable_uid(datasources):
+    assert {uid: (s["type"], s["url"]) for uid, s in datasources.items()} == {
+        "prometheus": ("prometheus", "http://prometheus:9090"),
+        "loki": ("loki", "http://loki:3100"),
+        "tempo": ("tempo", "http://tempo:3200"),
+    }
+    assert [uid for uid, s in datasources.items() if s.get("isDefault")] == ["prometheus"]
+
+
+def test_every_link_between_data_sources_targets_a_provisioned_one(datasources):
+    for where, uid, kind in correlations(datasources):
+        assert uid in datasources, f"{where} links to a missing data source {uid!r}"
+        assert datasources[uid]["type"] == kind, f"{where} should link to {kind}"
+
+
+def test_exemplars_open_their_trace(datasources):
+    destinations = datasources["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    # trace_id: the services' metrics, received over OTLP; traceID: Tempo's span metrics.
+    assert {d["name"] for d in destinations} == {"trace_id", "traceID"}
+
+
+def test_a_span_links_to_its_logs_by_trace_id(datasources):
+    to_logs = datasources["tempo"]["jsonData"]["tracesToLogsV2"]
+    assert to_logs["customQuery"] is True
+    # Loki 3 keeps trace_id as structured metadata: filter on it, not on the line.
+    assert to_logs["query"] == (
+        '{service_name="$${__span.tags["service.name"]}"} | trace_id="$${__trace.traceId}"'
+    )
+
+
+def test_a_log_line_links_to_its_trace(datasources):
+    [field] = datasources["loki"]["jsonData"]["derivedFields"]
+    assert field["matcherType"] == "label"
+    assert field["matcherRegex"] == "trace_id"
+    assert field["url"] == "$${__value.raw}"
+
+
+def test_a_span_links_to_its_service_metrics(datasources):
+    to_metrics = datasources["tempo"]["jsonData"]["tracesToMetrics"]
+    assert to_metrics["tags"] == [{"key": "service.name", "value": "service_name"}]
+    queries = [q["query"] for q in to_metrics["queries"]]
+    assert queries and all("{$$__tags}" in query for query in queries)
+
+
+def test_the_service_graph_and_search_are_on(datasources):
+    tempo = datasources["tempo"]["jsonData"]
+    assert tempo["nodeGraph"] == {"enabled": True}
+    assert tempo["search"] == {"hide": False}
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PROVISIONING.rglob("*.yml")), ids=lambda p: str(p.relative_to(PROVISIONING))
+)
+def test_grafana_variables_are_escaped_from_environment_expansion(path):
+    """Grafana expands $NAME and ${NAME} from the environment in provisioning files."""
+    for value in strings_in(load_yaml(path)):
+        assert "$" not in value.replace("$$", ""), f"unescaped $ in {value!r}"
+
+
+# Dashboards
+
+
+def test_the_dashboard_provider_loads_the_folder_compose_mounts():
+    [provider] = load_yaml(DASHBOARD_PROVIDERS)["providers"]
+    assert provider["type"] == "file"
+    grafana = load_yaml(ROOT / "docker-compose.yml")["services"]["grafana"]
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in grafana["volumes"]}
+    assert mounts[provider["options"]["path"]] == "./grafana/dashboards"
+    assert mounts["/etc/grafana/provisioning"] == "./grafana/provisioning"
+
+
+def test_the_dashboard_has_a_stable_uid_and_follows_the_last_15_minutes(dashboard):
+    assert dashboard["uid"] == "iss-distance"
+    assert dashboard["refresh"] == "10s"
+    assert dashboard["time"] == {"from": "now-15m", "to": "now"}
+    assert dashboard["templating"]["list"] == []
+
+
+def test_the_dashboard_names_its_data_sources_by_provisioned_uid(dashboard, datasources):
+    refs = list(datasource_refs(dashboard))
+    assert refs
+    for ref in refs:
+        assert isinstance(ref, dict), f"a data source named, not referenced by uid: {ref!r}"
+        assert ref["uid"] in datasources, ref
+        assert ref["type"] == datasources[ref["uid"]]["type"], ref
+    for panel in panels(dashboard):
+        for target in panel["targets"]:
+            assert "uid" in target_datasource(panel, target), panel["title"]
+
+
+def test_panel_ids_are_unique(dashboard):
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    ids += [panel["id"] for row in dashboard["panels"] for panel in row.get("panels", [])]
+    assert len(ids) == len(set(ids))
+
+
+def test_queries_are_literal_so_they_run_outside_grafana():
+    for _, query in dashboard_queries():
+        assert "$" not in query, query
+
+
+REQUIRED_QUERIES = [
+    ("prometheus", "sum by (service_name) (rate(http_server_request_duration_seconds_count[1m]))"),
+    ("prometheus", "histogram_quantile(0.95, sum by (le, service_name) "
+                   "(rate(http_server_request_duration_seconds_bucket[1m])))"),
+    ("prometheus", "sum by (iss_position_source) (rate(iss_requests_total[1m]))"),
+    ("prometheus", 'sum by (error_type) (rate(iss_requests_total{error_type!=""}[1m]))'),
+    ("prometheus", "sum by (http_response_status_code, iss_position_source) "
+                   "(rate(incoming_requests_total[1m]))"),
+    ("loki", '{service_name=~"' + "|".join(SERVICES) + '"}'),
+    ("tempo", '{resource.service.name="frontend"}'),
+    ("tempo", SERVICE_MAP),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("query", REQUIRED_QUERIES, ids=lambda q: q[1])
+def test_the_dashboard_has_each_required_query(query):
+    assert query in dashboard_queries()
+
+
+def test_the_dashboard_shows_5xx_errors_per_service():
+    assert any(
+        kind == "prometheus"
+        and "by (service_name)" in query
+        and re.search(r'http_response_status_code=~"5\.\."', query)
+        for kind, query in dashboard_queries()
+    )
+
+
+def panels_querying(dashboard, kind):
+    return [
+        panel
+        for panel in panels(dashboard)
+        for target in panel["targets"]
+        if target_datasource(panel, target)["type"] == kind
+    ]
+
+
+def test_each_signal_has_the_right_visualization(dashboard):
+    assert {panel["type"] for panel in panels_querying(dashboard, "prometheus")} == {"timeseries"}
+    assert {panel["type"] for panel in panels_querying(dashboard, "loki")} == {"logs"}
+    assert {panel["type"] for panel in panels_querying(dashboard, "tempo")} == {
+        "table",
+        "nodeGraph",
+    }
+    for panel in panels_querying(dashboard, "tempo"):
+        [target] = panel["targets"]
+        expected = "serviceMap" if panel["type"] == "nodeGraph" else "traceql"
+        assert target["queryType"] == expected
+
+
+def test_latency_percentiles_show_exemplars(dashboard):
+    with_exemplars = [
+        target
+        for panel in panels(dashboard)
+        for target in panel["targets"]
+        if target.get("exemplar")
+    ]
+    assert with_exemplars
+    assert all(t["expr"].startswith("histogram_quantile(") for t in with_exemplars)
