@@ -13,7 +13,7 @@ RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
 	frontend/requirements.txt $(wildcard backend/*/requirements.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help run stack test benchmark update-tle
+.PHONY: help run stack test backends benchmark stack-latency update-tle
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,13 +24,19 @@ run: $(VENV)/.runtime ## Run the four services natively (frontend: http://127.0.
 stack: $(VENV)/.runtime ## Run the telemetry platform natively (collector, Prometheus, Loki, Tempo)
 	$(VENV_PYTHON) native/run_stack.py
 
-test: $(VENV)/.dev ## Run everything CI runs: lint, format check and the whole test suite
+test: $(VENV)/.dev backends ## Run everything CI runs: lint, format check and the whole test suite
 	$(VENV_PYTHON) -m ruff check .
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m pytest
 
+backends: $(VENV)/.runtime ## Build the collector, Prometheus, Loki and Tempo from source (needs Go)
+	$(VENV_PYTHON) native/build_backends.py
+
 benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and the collector down
 	$(VENV_PYTHON) benchmarks/form_submission.py
+
+stack-latency: $(VENV)/.dev backends ## Measure how soon a request's telemetry is queryable
+	$(VENV_PYTHON) benchmarks/telemetry_latency.py
 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
 	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update

@@ -4,14 +4,12 @@ This is how they run in the workshop, minus Docker: waitress, one process per
 service, W3C trace context on the wire, and the batch exporters of the SDK.
 """
 
-import re
 import socket
 
 import pytest
-import requests
-from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from native.run_services import SERVICES, start_services, stop
+from tests.browser_like import free_ports, submit, trace_id_of
 from tests.otlp_receiver import OtlpReceiver
 
 FAST_EXPORT = {
@@ -19,30 +17,6 @@ FAST_EXPORT = {
     "OTEL_METRIC_EXPORT_INTERVAL": "1000",
     "OTEL_BSP_SCHEDULE_DELAY": "200",
 }
-
-
-def free_ports() -> dict[str, int]:
-    sockets = [socket.socket() for _ in SERVICES]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = {
-        service.name: sock.getsockname()[1] for service, sock in zip(SERVICES, sockets, strict=True)
-    }
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-def submit(running, location="Paris") -> requests.Response:
-    """Submit the form as a browser would: without trace context of its own.
-
-    (The test process is instrumented too, for the in-process tests.)"""
-    with suppress_instrumentation():
-        return requests.post(running.urls["frontend"], data={"location": location}, timeout=30)
-
-
-def trace_id_of(response: requests.Response) -> str:
-    return re.search(r'id="trace-id">([0-9a-f]{32})<', response.text).group(1)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +44,7 @@ def running(receiver, tmp_path_factory):
 
 
 def test_one_form_submission_is_one_trace_across_four_services(running, receiver):
-    response = submit(running)
+    response = submit(running.urls["frontend"])
     assert response.status_code == 200
     trace_id = bytes.fromhex(trace_id_of(response))
 
@@ -102,7 +76,7 @@ def test_one_form_submission_is_one_trace_across_four_services(running, receiver
 
 
 def test_metrics_arrive_from_every_service(running, receiver):
-    submit(running)
+    submit(running.urls["frontend"])
 
     def names_by_service():
         found = {(r.service, r.item.name) for r in receiver.metrics}
@@ -122,7 +96,7 @@ def test_metrics_arrive_from_every_service(running, receiver):
 
 
 def test_histograms_carry_exemplars_with_trace_ids(running, receiver):
-    trace_id = bytes.fromhex(trace_id_of(submit(running)))
+    trace_id = bytes.fromhex(trace_id_of(submit(running.urls["frontend"])))
 
     def exemplar_with_trace():
         return any(
@@ -137,7 +111,7 @@ def test_histograms_carry_exemplars_with_trace_ids(running, receiver):
 
 
 def test_logs_arrive_with_the_trace_context(running, receiver):
-    trace_id = bytes.fromhex(trace_id_of(submit(running, "Lima")))
+    trace_id = bytes.fromhex(trace_id_of(submit(running.urls["frontend"], "Lima")))
 
     def position_logs():
         return [
@@ -162,7 +136,7 @@ def test_telemetry_is_flushed_when_the_services_are_stopped(own_receiver, tmp_pa
         "OTEL_METRIC_EXPORT_INTERVAL": "600000",
     }
     with start_services(env, free_ports(), tmp_path) as running:
-        trace_id = bytes.fromhex(trace_id_of(submit(running)))
+        trace_id = bytes.fromhex(trace_id_of(submit(running.urls["frontend"])))
         assert not any(r.item.trace_id == trace_id for r in own_receiver.spans)
         stop(running.processes.values())
         # waitress turns the SystemExit from our SIGTERM handler into a clean shutdown.
@@ -181,7 +155,7 @@ def test_otel_sdk_disabled_turns_telemetry_off(own_receiver, tmp_path):
         "OTEL_SDK_DISABLED": "true",
     }
     with start_services(env, free_ports(), tmp_path) as running:
-        response = submit(running)
+        response = submit(running.urls["frontend"])
 
     assert response.status_code == 200
     assert 'id="distance"' in response.text
@@ -197,7 +171,10 @@ def test_the_application_keeps_working_when_the_collector_is_down(tmp_path):
     env = {**FAST_EXPORT, "OTEL_EXPORTER_OTLP_ENDPOINT": nowhere}
 
     with start_services(env, free_ports(), tmp_path) as running:
-        responses = [submit(running, place) for place in ["Paris", "Oslo", "Lima", "Tokyo"] * 5]
+        responses = [
+            submit(running.urls["frontend"], place)
+            for place in ["Paris", "Oslo", "Lima", "Tokyo"] * 5
+        ]
 
     assert [r.status_code for r in responses] == [200] * 20
     assert all(trace_id_of(r) for r in responses)

@@ -1,0 +1,244 @@
+"""Build the telemetry backends natively from their Go modules.
+
+The versions come from ../.env, the same pins docker-compose.yml uses for its
+images, so the native stack and the containers run the same releases.
+
+Each binary is cached outside the repository, keyed by version:
+    ${XDG_CACHE_HOME:-~/.cache}/otel-workshop/<name>-<version>/<binary>
+A binary already in the cache is never rebuilt. Go's own build cache
+(GOCACHE) is left at its default, so a rebuild after a version bump is warm.
+
+Usage:
+    python native/build_backends.py                  # build every missing backend
+    python native/build_backends.py tempo loki       # build only these, if missing
+    python native/build_backends.py --print-path tempo
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ENV_FILE = REPO / ".env"
+BUILDER_MANIFEST = REPO / "native" / "otelcol-builder.yaml"
+
+
+def read_env_file(path=ENV_FILE):
+    """Parse the KEY=VALUE lines of a compose .env file (comments skipped)."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pins[key.strip()] = value.strip()
+    return pins
+
+
+def cache_root():
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "otel-workshop"
+
+
+@dataclass
+class Backend:
+    name: str  # also the name of the binary
+    version: str  # as pinned in .env; names the cache folder
+    module: str  # Go module path; empty for the collector, built by ocb
+    module_version: str  # the version the Go module proxy knows it by
+    ldflags: str = ""  # extra -ldflags, e.g. to stamp the version in
+    tags: str = ""  # Go build tags
+    skip_sumdb: bool = False  # see go_env()
+
+    @property
+    def binary(self):
+        return cache_root() / f"{self.name}-{self.version}" / self.name
+
+
+def backends():
+    """The four backends, at the versions pinned in .env."""
+    pins = read_env_file()
+    prom, loki, tempo = pins["PROMETHEUS_VERSION"], pins["LOKI_VERSION"], pins["TEMPO_GO_VERSION"]
+    major, minor, patch = prom.split(".")
+    return {
+        b.name: b
+        for b in [
+            Backend("otelcol", pins["OTELCOL_VERSION"], "", ""),
+            # Prometheus 3.x.y is published as the Go module version v0.3xx.y.
+            Backend(
+                "prometheus",
+                prom,
+                "github.com/prometheus/prometheus",
+                f"v0.{int(major) * 100 + int(minor)}.{patch}",
+                ldflags=f"-X github.com/prometheus/common/version.Version={prom}",
+                # Leave out every service-discovery plugin (cloud SDKs, Kubernetes):
+                # our Prometheus only receives pushed data, and the build is much
+                # smaller. The web UI is not in the module (npm builds it), so the
+                # native Prometheus serves its API only: Grafana is the UI.
+                tags="remove_all_sd",
+            ),
+            Backend(
+                "loki",
+                loki,
+                "github.com/grafana/loki/v3",
+                f"v{loki}",
+                ldflags=f"-X github.com/grafana/loki/v3/pkg/util/build.Version={loki}",
+            ),
+            # Tempo's module path has no /v2 suffix, so its release tags are not
+            # valid Go versions: we fetch a commit by its pseudo-version instead.
+            Backend(
+                "tempo",
+                tempo,
+                "github.com/grafana/tempo",
+                tempo,
+                ldflags=f"-X main.Version={tempo}",
+                skip_sumdb=True,
+            ),
+        ]
+    }
+
+
+def run(cmd, cwd=None, env=None):
+    """Run a command, echoing it, and fail loudly if it fails."""
+    print("  $", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run(cmd, cwd=cwd, env=env, check=True)
+
+
+def go_env(backend=None):
+    # Resolve dependencies through go.mod alone: module zips carry no vendor/
+    # tree, and a go.work shipped in a zip points at folders it lacks.
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOWORK": "off", "CGO_ENABLED": "0"}
+    if backend and backend.skip_sumdb:
+        # The checksum database has no record of this pseudo-version (it
+        # answers 404), so trust the proxy for this one module. Its
+        # dependencies are still verified against its own go.sum.
+        env["GONOSUMDB"] = backend.module
+    return env
+
+
+def build_collector(backend, workdir):
+    """Generate and compile a collector from the builder manifest."""
+    manifest = BUILDER_MANIFEST.read_text()
+    wrong = set(re.findall(r"\bv?(0\.\d+\.\d+)", manifest)) - {backend.version}
+    if wrong:
+        sys.exit(f"{BUILDER_MANIFEST.name} pins {sorted(wrong)}, .env pins {backend.version}")
+    builder = f"go.opentelemetry.io/collector/cmd/builder@v{backend.version}"
+    run(["go", "run", builder, "--config", BUILDER_MANIFEST], cwd=workdir, env=go_env())
+    return workdir / "build" / "otelcol-workshop"
+
+
+def go_json(*args, cwd=None, env=None):
+    """Run a go subcommand that prints JSON, and parse its output."""
+    out = subprocess.run(
+        ["go", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout)
+
+
+def download_module(path, version, workdir, env):
+    """Download a module from the proxy; return a writable copy of its source.
+
+    `go install module@version` refuses modules whose go.mod has replace
+    directives, so we build the downloaded source as the main module instead.
+    """
+    info = go_json("mod", "download", "-json", f"{path}@{version}", env=env)
+    shutil.copytree(info["Dir"], workdir)
+    for file in [workdir, *workdir.rglob("*")]:  # the module cache is read-only
+        file.chmod(file.stat().st_mode | stat.S_IWUSR)
+    return workdir
+
+
+def fill_local_replaces(src, env):
+    """Supply the folders that go.mod's local-path replaces point to.
+
+    A nested module (Loki's ./pkg/push has its own go.mod) is left out of
+    its parent's module zip, so we download it on its own, at the version
+    the parent's go.mod requires, and put it where the replace expects it.
+    """
+    mod = go_json("mod", "edit", "-json", cwd=src, env=env)
+    required = {r["Path"]: r["Version"] for r in mod["Require"]}
+    for replace in mod.get("Replace") or []:
+        target = src / replace["New"]["Path"]
+        if replace["New"]["Path"].startswith(".") and not target.exists():
+            name = replace["Old"]["Path"]
+            print(f"  {name} => {replace['New']['Path']}: fetching {name}@{required[name]}")
+            download_module(name, required[name], target, env)
+
+
+def build_from_module(backend, workdir):
+    env = go_env(backend)
+    src = download_module(backend.module, backend.module_version, workdir / "src", env)
+    fill_local_replaces(src, env)
+    output = workdir / backend.name
+    cmd = ["go", "build", "-trimpath", f"-ldflags=-s -w {backend.ldflags}", "-o", output]
+    if backend.tags:
+        cmd.append(f"-tags={backend.tags}")
+    run([*cmd, f"./cmd/{backend.name}"], cwd=src, env=env)
+    return output
+
+
+def build(backend):
+    """Build one backend into the cache unless it is there already."""
+    if backend.binary.exists():
+        print(f"{backend.name} {backend.version}: cached at {backend.binary}")
+        return backend.binary
+    print(
+        f"building {backend.name} {backend.version} (first build: several minutes)...", flush=True
+    )
+    started = time.monotonic()
+    workdir = cache_root() / "work" / f"{backend.name}-{backend.version}"
+    shutil.rmtree(workdir, ignore_errors=True)  # a leftover from an interrupted build
+    workdir.mkdir(parents=True)
+    if backend.module:
+        built = build_from_module(backend, workdir)
+    else:
+        built = build_collector(backend, workdir)
+    backend.binary.parent.mkdir(parents=True, exist_ok=True)
+    # Move into place last, so an interrupted build never looks finished.
+    shutil.move(built, backend.binary)
+    shutil.rmtree(workdir)
+    seconds = time.monotonic() - started
+    with open(cache_root() / "build-times.log", "a") as log:
+        log.write(f"{time.strftime('%F %T')} {backend.name} {backend.version} {seconds:.0f}s\n")
+    print(
+        f"built {backend.name} {backend.version} in {seconds:.0f} s -> {backend.binary}",
+        flush=True,
+    )
+    return backend.binary
+
+
+def main():
+    known = backends()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="NAME",
+        help=f"backends to build (default: all of {', '.join(known)})",
+    )
+    parser.add_argument(
+        "--print-path",
+        metavar="NAME",
+        choices=known,
+        help="print where the binary for NAME is cached, and exit",
+    )
+    args = parser.parse_args()
+    unknown = set(args.names) - set(known)
+    if unknown:
+        parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    if args.print_path:
+        print(known[args.print_path].binary)
+        return
+    for name in args.names or known:
+        build(known[name])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""Run the telemetry platform natively, without Docker: `make stack` calls this.
+
+Starts the OpenTelemetry Collector, Prometheus, Loki and Tempo on 127.0.0.1,
+on the same ports and with the same config files as docker-compose.yml.
+Binaries missing from the cache are built first (native/build_backends.py).
+Ctrl-C stops them all.
+
+    python native/run_stack.py
+
+The end-to-end tests start the platform through running_stack().
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+try:
+    from native import build_backends  # imported as native.run_stack (pytest)
+except ImportError:
+    import build_backends  # run as a script: python native/run_stack.py
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The config files' ${VAR:-default} defaults are the Docker Compose addresses.
+# Natively every process shares one host, so these move them to loopback.
+NATIVE_ENV = {
+    "LISTEN_HOST": "127.0.0.1",
+    "PROMETHEUS_URL": "http://127.0.0.1:9090",
+    "LOKI_URL": "http://127.0.0.1:3100",
+    # The collector owns 4317 on the host, so Tempo's OTLP receiver moves.
+    "TEMPO_OTLP_GRPC_PORT": "4417",
+    "TEMPO_OTLP_ENDPOINT": "127.0.0.1:4417",
+}
+
+# Every port the processes listen on, all on 127.0.0.1.
+PORTS = {
+    "otelcol": [4317, 4318, 8888],  # OTLP gRPC, OTLP HTTP, the collector's own metrics
+    "prometheus": [9090],
+    "loki": [3100, 9096],  # HTTP, gRPC
+    "tempo": [3200, 9095, 4417],  # HTTP, gRPC, OTLP gRPC
+}
+
+# What the platform offers, for the applications and the tests.
+URLS = {
+    "otlp_grpc": "http://127.0.0.1:4317",
+    "otlp_http": "http://127.0.0.1:4318",
+    "prometheus": "http://127.0.0.1:9090",
+    "loki": "http://127.0.0.1:3100",
+    "tempo": "http://127.0.0.1:3200",
+}
+
+
+@dataclass
+class Process:
+    name: str
+    command: list[str]
+    ready_url: str | None  # an HTTP endpoint that answers 200 when ready ...
+    ready_port: int | None = None  # ... or else a port that accepts connections
+    popen: subprocess.Popen | None = None
+    log: Path | None = None
+
+
+def processes(data: Path) -> list[Process]:
+    """The four processes, each with its flags and its data directory."""
+    binary = {name: str(build_backends.build(b)) for name, b in build_backends.backends().items()}
+    return [
+        Process(
+            "prometheus",
+            # The same flags as in docker-compose.yml.
+            [
+                binary["prometheus"],
+                f"--config.file={ROOT / 'prometheus.yml'}",
+                f"--storage.tsdb.path={data / 'prometheus'}",
+                "--web.listen-address=127.0.0.1:9090",
+                "--web.enable-otlp-receiver",
+                "--web.enable-remote-write-receiver",
+                "--enable-feature=exemplar-storage",
+            ],
+            "http://127.0.0.1:9090/-/ready",
+        ),
+        Process(
+            "loki",
+            [binary["loki"], f"-config.file={ROOT / 'loki/loki.yml'}", "-config.expand-env=true"],
+            "http://127.0.0.1:3100/ready",
+        ),
+        Process(
+            "tempo",
+            [
+                binary["tempo"],
+                f"-config.file={ROOT / 'tempo/tempo.yml'}",
+                "-config.expand-env=true",
+            ],
+            "http://127.0.0.1:3200/ready",
+        ),
+        Process(
+            "otelcol",
+            [binary["otelcol"], f"--config={ROOT / 'otel-collector-config.yml'}"],
+            None,
+            ready_port=4317,  # the collector has no health endpoint without an extension
+        ),
+    ]
+
+
+def is_ready(process: Process) -> bool:
+    if process.ready_url:
+        try:
+            with urllib.request.urlopen(process.ready_url, timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+    try:
+        socket.create_connection(("127.0.0.1", process.ready_port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def last_lines(process: Process, count: int = 20) -> str:
+    lines = process.log.read_text().splitlines()[-count:]
+    return f"--- last lines of {process.log}:\n" + "\n".join(lines)
+
+
+def wait_until_ready(started: list[Process], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    waiting = list(started)
+    while waiting:
+        for process in waiting:
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"{process.name} exited early\n{last_lines(process)}")
+        waiting = [p for p in waiting if not is_ready(p)]
+        if waiting and time.monotonic() > deadline:
+            logs = "\n".join(last_lines(p) for p in waiting)
+            raise TimeoutError(f"not ready after {timeout:.0f} s\n{logs}")
+        time.sleep(0.5)
+
+
+def launch(process: Process, env: dict, cwd: Path) -> None:
+    # A session of its own: Ctrl-C reaches only us, and we stop the children in order.
+    with open(process.log, "a") as log:
+        process.popen = subprocess.Popen(
+            process.command,
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def terminate(process: Process) -> None:
+    process.popen.terminate()
+    try:
+        process.popen.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.popen.kill()
+        process.popen.wait()
+
+
+@dataclass
+class Stack:
+    """The running platform: its URLs, and a way to stop and restart one part."""
+
+    urls: dict[str, str]
+    processes: dict[str, Process]
+    env: dict[str, str]
+    data_dir: Path
+
+    def stop(self, name: str) -> None:
+        terminate(self.processes[name])
+
+    def start(self, name: str, timeout: float = 120) -> None:
+        process = self.processes[name]
+        launch(process, self.env, self.data_dir)
+        wait_until_ready([process], timeout)
+
+
+@contextlib.contextmanager
+def running_stack(timeout: float = 120, data_dir: Path | None = None) -> Iterator[Stack]:
+    """Start the platform, wait until every part is ready, yield it, then stop it.
+
+    Data and logs go to data_dir, or to a temporary directory removed afterwards.
+    """
+    busy = [port for ports in PORTS.values() for port in ports if port_in_use(port)]
+    if busy:
+        raise RuntimeError(f"ports already in use on 127.0.0.1: {busy} (is a stack running?)")
+    with contextlib.ExitStack() as cleanup:
+        if data_dir is None:
+            data_dir = Path(
+                cleanup.enter_context(tempfile.TemporaryDirectory(prefix="otel-stack-"))
+            )
+        env = {
+            **os.environ,
+            **NATIVE_ENV,
+            "LOKI_DATA_DIR": str(data_dir / "loki"),
+            "TEMPO_DATA_DIR": str(data_dir / "tempo"),
+        }
+        started: list[Process] = []
+        # The collector stops first, so that it can flush what it holds to the backends.
+        cleanup.callback(lambda: [terminate(p) for p in reversed(started)])
+        for process in processes(data_dir):
+            process.log = data_dir / f"{process.name}.log"
+            launch(process, env, data_dir)
+            started.append(process)
+        wait_until_ready(started, timeout)
+        yield Stack(URLS, {p.name: p for p in started}, env, data_dir)
+
+
+def main() -> None:
+    # Ctrl-C (SIGINT) and SIGTERM both unwind through running_stack(), which
+    # stops the processes. Set explicitly: a shell starting us in the
+    # background would otherwise leave SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.default_int_handler)
+    # A fixed place, so the logs are easy to find; emptied at every start.
+    data_dir = build_backends.cache_root() / "stack"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    started = time.monotonic()
+    try:
+        with running_stack(data_dir=data_dir) as stack:
+            print(f"platform ready in {time.monotonic() - started:.0f} s (logs in {data_dir}):")
+            for name, url in stack.urls.items():
+                print(f"  {name:<11} {url}")
+            print("Ctrl-C to stop.")
+            signal.pause()
+    except KeyboardInterrupt:
+        print("stopped")
+
+
+if __name__ == "__main__":
+    main()
