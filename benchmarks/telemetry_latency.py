@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from native.run_services import start_services  # noqa: E402
 from native.run_stack import running_stack  # noqa: E402
-from tests.backends import Loki, Prometheus, Tempo  # noqa: E402
 from tests.browser_like import submit, trace_id_of  # noqa: E402
+from workshop.backends import Loki, Prometheus, Tempo  # noqa: E402
 
 COUNTED = 'sum(incoming_requests_total{http_response_status_code="200"})'
 

@@ -37,28 +37,41 @@ from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME, SE
 # Health checks run every few seconds; tracing them would only bury the real requests.
 HEALTH_PATH = "/healthz"
 
-CONSOLE_LOG_FORMAT = (
-    "%(asctime)s %(levelname)s [%(name)s] [trace_id=%(otelTraceID)s span_id=%(otelSpanID)s]"
-    " %(message)s"
-)
 
+# workshop: section 1 >>>
 # Give up on an export after 3 s rather than the exporter's default 10 s. On the way out a
 # service flushes three signals one after the other, and Docker kills a container that
 # takes more than 10 s to stop: with the collector down, 3 x 10 s would be too long.
 EXPORT_TIMEOUT_SECONDS = 3
+# workshop: section 1 <<<
 
-_configured = False
+# workshop: section 2 >>>
+CONSOLE_LOG_FORMAT = (
+    "%(asctime)s %(levelname)s [%(name)s] [trace_id=%(otelTraceID)s span_id=%(otelSpanID)s]"
+    " %(message)s"
+)
+# workshop: section 2 <<<
 
 
 def setup_telemetry(app: Flask, service_name: str, service_version: str) -> None:
     """Send this service's traces, metrics and logs to the collector."""
+    # workshop: section 0 >>>
     if telemetry_disabled():
         logging.basicConfig(level=logging.INFO)
         return
     configure_opentelemetry(service_name, service_version)
+    # workshop: section 0 ===
+    # logging.basicConfig(level=logging.INFO)
+    # workshop: section 0 <<<
+    # workshop: section 4 >>>
     # Instrument this app object explicitly: FlaskInstrumentor().instrument() patches the
     # Flask class instead, and silently misses apps whose class was imported earlier.
     FlaskInstrumentor().instrument_app(app, excluded_urls=HEALTH_PATH)
+    # workshop: section 4 <<<
+
+
+# workshop: section 0 >>>
+_configured = False
 
 
 def configure_opentelemetry(
@@ -79,37 +92,36 @@ def configure_opentelemetry(
         return
     _configured = True
 
-    # Ask the Flask and requests instrumentations for the stable HTTP conventions
-    # (http.server.request.duration in seconds). They read this at their first
-    # instrument() call, which comes after this line.
+    # Ask the instrumentations for the stable HTTP conventions (http.server.request.duration
+    # in seconds). Every instrumentor reads this once, at the first instrument() call of
+    # any of them (the logging one included), so it must be set before all of them.
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
-    # Export metrics every 5 s rather than every 60 s, so that learners see them sooner.
-    os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", "5000")
 
+    # Who is sending: every span, metric and log record carries this Resource.
     resource = build_resource(service_name, service_version)
 
-    # Batch processors export from a background thread: a slow or unreachable
-    # collector never delays a request.
-    tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(
-        BatchSpanProcessor(span_exporter or OTLPSpanExporter(timeout=EXPORT_TIMEOUT_SECONDS))
-    )
-    trace.set_tracer_provider(tracer_provider)
+    # Batch processors and periodic readers export from background threads: a slow or
+    # unreachable collector never delays a request.
 
+    # workshop: section 1 >>>
+    # Metrics: export every 5 s rather than every 60 s, so that learners see them sooner.
+    os.environ.setdefault("OTEL_METRIC_EXPORT_INTERVAL", "5000")
     reader = metric_reader or PeriodicExportingMetricReader(
         OTLPMetricExporter(timeout=EXPORT_TIMEOUT_SECONDS)
     )
     metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
+    # workshop: section 1 <<<
 
+    # workshop: section 2 >>>
+    # Logs: a provider, and a handler that sends Python logging records to it (once: a
+    # second handler would export every record twice). Records logged inside a span
+    # carry its trace and span ids, and the console format shows them too. INFO, because
+    # the root logger's default drops it.
     logger_provider = LoggerProvider(resource=resource)
     logger_provider.add_log_record_processor(
         BatchLogRecordProcessor(log_exporter or OTLPLogExporter(timeout=EXPORT_TIMEOUT_SECONDS))
     )
     set_logger_provider(logger_provider)
-
-    # Send Python logging records to OpenTelemetry (once: a second handler would export
-    # every record twice). Records logged inside a span carry its trace and span ids,
-    # and the console format shows them too. INFO, because the root default drops it.
     LoggingInstrumentor().instrument(
         set_logging_format=True, logging_format=CONSOLE_LOG_FORMAT, log_level=logging.INFO
     )
@@ -120,8 +132,23 @@ def configure_opentelemetry(
     sdk_logger.propagate = False
     sdk_logger.addHandler(logging.StreamHandler())
     sdk_logger.setLevel(logging.ERROR)
+    # workshop: section 2 ===
+    # logging.basicConfig(level=logging.INFO)
+    # workshop: section 2 <<<
+
+    # workshop: section 3 >>>
+    # Traces.
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(
+        BatchSpanProcessor(span_exporter or OTLPSpanExporter(timeout=EXPORT_TIMEOUT_SECONDS))
+    )
+    trace.set_tracer_provider(tracer_provider)
+    # workshop: section 3 <<<
+
+    # workshop: section 4 >>>
     # Outgoing HTTP calls get client spans and carry the W3C traceparent header.
     RequestsInstrumentor().instrument()
+    # workshop: section 4 <<<
 
     exit_cleanly_on_sigterm()
 
@@ -142,12 +169,14 @@ def build_resource(service_name: str, service_version: str) -> Resource:
     return Resource.create({k: v for k, v in defaults.items() if k not in from_environment})
 
 
+# workshop: section 0 <<<
 def current_trace_id() -> str | None:
     """The trace id of the request being handled, as Grafana and Tempo show it."""
     context = trace.get_current_span().get_span_context()
     return trace.format_trace_id(context.trace_id) if context.is_valid else None
 
 
+# workshop: section 0 >>>
 def telemetry_disabled() -> bool:
     return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
 
@@ -163,3 +192,6 @@ def exit_cleanly_on_sigterm() -> None:
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+
+
+# workshop: section 0 <<<

@@ -68,11 +68,13 @@ def start_services(
     ports: dict[str, int] | None = None,
     log_dir: Path | None = None,
     ready_timeout: float = 60,
+    root: Path = ROOT,
 ) -> Iterator[Running]:
     """Start the four services, wait until each is healthy, stop them all afterwards.
 
     `env` is added to this process's environment. Output goes to `log_dir/<name>.log`
-    when given, else to this terminal with the service's name in front.
+    when given, else to this terminal with the service's name in front. `root` is the
+    tree to run the code from: this repository, or a workshop checkpoint of it.
     """
     ports = ports or default_ports()
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -81,7 +83,7 @@ def start_services(
         "OTEL_EXPORTER_OTLP_ENDPOINT": os.environ.get(
             "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"
         ),
-        "PYTHONPATH": str(ROOT),  # for the shared `common` package
+        "PYTHONPATH": str(root),  # for the shared `common` package
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
@@ -89,7 +91,8 @@ def start_services(
     try:
         for service in SERVICES:
             service_env = base_env | {var: urls[name] for var, name in service.calls.items()}
-            processes[service.name] = _launch(service, ports[service.name], service_env, log_dir)
+            port = ports[service.name]
+            processes[service.name] = _launch(service, root, port, service_env, log_dir)
         for service in SERVICES:
             _wait_until_healthy(service.name, urls[service.name], processes, ready_timeout)
         yield Running(urls, processes)
@@ -97,7 +100,9 @@ def start_services(
         stop(processes.values())
 
 
-def _launch(service: Service, port: int, env: dict, log_dir: Path | None) -> subprocess.Popen:
+def _launch(
+    service: Service, root: Path, port: int, env: dict, log_dir: Path | None
+) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "waitress",
         f"--listen=127.0.0.1:{port}",
@@ -106,7 +111,7 @@ def _launch(service: Service, port: int, env: dict, log_dir: Path | None) -> sub
     output = open(log_dir / f"{service.name}.log", "wb") if log_dir else subprocess.PIPE  # noqa: SIM115
     process = subprocess.Popen(
         command,
-        cwd=ROOT / service.directory,
+        cwd=root / service.directory,
         env=env,
         stdout=output,
         stderr=subprocess.STDOUT,

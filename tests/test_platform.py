@@ -12,9 +12,9 @@ import pytest
 
 from native.run_services import SERVICES, start_services
 from native.run_stack import running_stack
-from tests.backends import Loki, Prometheus, Tempo, wait_for
 from tests.browser_like import free_ports, submit, trace_id_of
 from tests.grafana_queries import dashboard_queries
+from workshop.backends import Loki, Prometheus, Tempo, wait_for
 
 PLACES = ["Paris", "Nairobi", "Tokyo", "Lima", "Oslo"]
 

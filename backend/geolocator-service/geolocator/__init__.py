@@ -9,6 +9,7 @@ import os
 
 from flask import Flask, abort, current_app, request
 
+from common import faults
 from common.http import add_health_endpoint, add_json_errors
 from common.telemetry import setup_telemetry
 from geolocator.gazetteer import Gazetteer
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         NOMINATIM_DOMAIN=os.environ.get("NOMINATIM_DOMAIN", "nominatim.openstreetmap.org"),
         NOMINATIM_SCHEME=os.environ.get("NOMINATIM_SCHEME", "https"),
         NOMINATIM_TIMEOUT_SECONDS=float(os.environ.get("NOMINATIM_TIMEOUT_SECONDS", "3")),
+        FAULTS=faults.from_environment(),
     )
     app.config.update(config or {})
 
@@ -56,6 +58,7 @@ def locate():
     if len(location) > MAX_LOCATION_LENGTH:
         abort(400, f"A place name has at most {MAX_LOCATION_LENGTH} characters.")
 
+    faults.delay(current_app.config["FAULTS"], "slow-geocoder", 2.0)
     place = current_app.extensions["geocoder"].locate(location)
     if place is None:
         abort(404, "No place of that name is known.")

@@ -15,6 +15,7 @@ from pathlib import Path
 from flask import Flask, abort, current_app, g, request
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 
+from common import faults
 from common.http import add_health_endpoint, add_json_errors
 from common.telemetry import HEALTH_PATH, setup_telemetry
 from iss_distance.geodesy import surface_distance_km
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         ISS_API_URL=os.environ.get("ISS_API_URL", DEFAULT_API_URL),
         ISS_API_TIMEOUT_SECONDS=float(os.environ.get("ISS_API_TIMEOUT_SECONDS", "2")),
         ISS_TLE_PATH=os.environ.get("ISS_TLE_PATH", str(DEFAULT_TLE_PATH)),
+        FAULTS=faults.from_environment(),
     )
     app.config.update(config or {})
 
@@ -43,9 +45,12 @@ def create_app(config: dict | None = None) -> Flask:
         online=not app.config["OFFLINE"],
         api_url=app.config["ISS_API_URL"],
         timeout=app.config["ISS_API_TIMEOUT_SECONDS"],
+        faults=app.config["FAULTS"],
     )
     app.add_url_rule("/", view_func=distance)
+    # workshop: section 1 >>>
     app.after_request(count_request)
+    # workshop: section 1 <<<
     return app
 
 
@@ -54,9 +59,15 @@ def distance():
     longitude = coordinate("longitude", 180)
 
     iss = current_app.extensions["iss_tracker"].position()
-    g.iss_source = iss.source
+    # workshop: section 1 >>>
+    g.iss_source = iss.source  # for count_request
+    # workshop: section 1 <<<
+    # workshop: section 3 >>>
     with tracer.start_as_current_span("iss.distance"):
         km = surface_distance_km(latitude, longitude, iss.latitude, iss.longitude)
+    # workshop: section 3 ===
+    # km = surface_distance_km(latitude, longitude, iss.latitude, iss.longitude)
+    # workshop: section 3 <<<
     return {
         "distance": round(km, 1),
         "location": {"latitude": iss.latitude, "longitude": iss.longitude},
@@ -79,6 +90,7 @@ def coordinate(name: str, limit: float) -> float:
     return value
 
 
+# workshop: section 1 >>>
 def count_request(response):
     if request.path == HEALTH_PATH:
         return response
@@ -87,3 +99,6 @@ def count_request(response):
         attributes[SOURCE] = g.iss_source
     incoming_requests.add(1, attributes)
     return response
+
+
+# workshop: section 1 <<<

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import requests
+from opentelemetry import trace
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
-from opentelemetry.trace import Status, StatusCode
 
+from common import faults
 from common.fallback import OnlineSource
 from iss_distance.orbit import Orbit
 from iss_distance.telemetry import SOURCE, iss_requests, tracer
@@ -40,58 +41,67 @@ class IssTracker:
         online: bool = True,
         api_url: str = DEFAULT_API_URL,
         timeout: float = 2.0,
+        faults: frozenset[str] = frozenset(),
     ):
         self.orbit = orbit
         self.api = OnlineSource(enabled=online)
         self.api_url = api_url
         self.timeout = timeout
+        self.faults = faults
 
     def position(self) -> IssPosition:
         """Where the ISS is now."""
+        # workshop: section 3 >>>
         with tracer.start_as_current_span("iss.position") as span:
-            position = None
-            if self.api.should_try():
-                position = self._from_api(span)
-            if position is None:
-                position = self._from_orbit(span)
-            span.set_attributes(
-                {
-                    SOURCE: position.source,
-                    "iss.latitude": position.latitude,
-                    "iss.longitude": position.longitude,
-                }
-            )
+            position = self._lookup()
+            span.set_attributes({
+                SOURCE: position.source,
+                "iss.latitude": position.latitude,
+                "iss.longitude": position.longitude,
+            })  # fmt: skip
             return position
+        # workshop: section 3 ===
+        # return self._lookup()
+        # workshop: section 3 <<<
 
-    def _from_api(self, span) -> IssPosition | None:
+    def _lookup(self) -> IssPosition:
+        faults.delay(self.faults, "iss-latency", 1.5)
+        faults.fail_sometimes(self.faults, "iss-errors", 0.25)
+        position = self._from_api() if self.api.should_try() else None
+        return position or self._from_orbit()
+
+    def _from_api(self) -> IssPosition | None:
         try:
             position = fetch_from_api(self.api_url, self.timeout)
         except IssApiError as error:
             self.api.failed()
+            # workshop: section 3 >>>
             # Recorded, but the span is not an error: the orbit answers instead.
-            span.record_exception(error)
-            iss_requests.add(
-                1, {SOURCE: "api", ERROR_TYPE: type(error.__cause__ or error).__name__}
-            )
+            trace.get_current_span().record_exception(error)
+            # workshop: section 3 <<<
+            # workshop: section 1 >>>
+            cause = type(error.__cause__ or error).__name__
+            iss_requests.add(1, {SOURCE: "api", ERROR_TYPE: cause})
+            # workshop: section 1 <<<
             logger.warning("ISS position API failed (%s); computing the position with SGP4", error)
             return None
         self.api.succeeded()
+        # workshop: section 1 >>>
         iss_requests.add(1, {SOURCE: "api"})
+        # workshop: section 1 <<<
         logger.info("ISS position from the API")
         return position
 
-    def _from_orbit(self, span) -> IssPosition:
+    def _from_orbit(self) -> IssPosition:
         now = datetime.now(UTC)
-        try:
-            latitude, longitude = self.orbit.subpoint(now)
-        except Exception as error:
-            span.record_exception(error)
-            span.set_status(Status(StatusCode.ERROR, "SGP4 propagation failed"))
-            iss_requests.add(1, {SOURCE: "sgp4", ERROR_TYPE: type(error).__name__})
-            raise
+        latitude, longitude = self.orbit.subpoint(now)
+        # workshop: section 1 >>>
         iss_requests.add(1, {SOURCE: "sgp4"})
+        # workshop: section 1 <<<
         age_days = (now - self.orbit.epoch).days
-        span.set_attribute("iss.tle.age_days", age_days)
+        # workshop: section 3 >>>
+        trace.get_current_span().set_attribute("iss.tle.age_days", age_days)
+        # workshop: section 3 <<<
         logger.info("ISS position computed with SGP4 from a TLE %d days old", age_days)
         if age_days > 14:
             logger.warning("The ISS TLE is %d days old; run `make update-tle` online", age_days)
@@ -108,11 +118,7 @@ def fetch_from_api(url: str, timeout: float) -> IssPosition:
         time = datetime.fromtimestamp(float(data["timestamp"]), UTC)
     except (requests.RequestException, ValueError, KeyError, TypeError, OverflowError) as error:
         raise IssApiError(f"{type(error).__name__} from {url}") from error
-    if not (
-        math.isfinite(latitude)
-        and math.isfinite(longitude)
-        and -90 <= latitude <= 90
-        and -180 <= longitude <= 180
-    ):
+    in_range = -90 <= latitude <= 90 and -180 <= longitude <= 180
+    if not (math.isfinite(latitude) and math.isfinite(longitude) and in_range):
         raise IssApiError(f"coordinates out of range from {url}")
     return IssPosition(latitude, longitude, "api", time)

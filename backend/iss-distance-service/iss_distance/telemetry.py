@@ -1,15 +1,15 @@
 """The custom telemetry of the ISS distance service: what the workshop adds by hand.
 
-The tracer and meter come from the global providers that common.telemetry installs.
+The meter and the tracer come from the global providers that common.telemetry installs.
 Getting them at import time is fine: until the providers exist, they are proxies.
 """
 
 from opentelemetry import metrics, trace
 
-tracer = trace.get_tracer("iss_distance")
+# workshop: section 1 >>>
 meter = metrics.get_meter("iss_distance")
 
-# Attribute names. Each has a handful of possible values: a metric attribute must never
+# An attribute name. It has a handful of possible values: a metric attribute must never
 # hold something unbounded, such as a place name or a coordinate.
 SOURCE = "iss.position.source"  # "api" or "sgp4"
 
@@ -23,3 +23,8 @@ iss_requests = meter.create_counter(
     unit="{request}",
     description="Lookups of the ISS position, by source and error type",
 )
+# workshop: section 1 <<<
+
+# workshop: section 3 >>>
+tracer = trace.get_tracer("iss_distance")
+# workshop: section 3 <<<

@@ -1,0 +1,1 @@
+"""The workshop's own tools: checkpoints of the code, and self-checks against the platform."""
