@@ -13,10 +13,11 @@ RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
 	frontend/requirements.txt $(wildcard backend/*/requirements.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help run stack test backends benchmark stack-latency update-tle
+.PHONY: help run stack test backends benchmark stack-latency checkout solution status check load \
+	zero-code diagram screenshots update-tle
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 run: $(VENV)/.runtime ## Run the four services natively (frontend: http://127.0.0.1:8080)
 	$(VENV_PYTHON) native/run_services.py
@@ -37,6 +38,32 @@ benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and 
 
 stack-latency: $(VENV)/.dev backends ## Measure how soon a request's telemetry is queryable
 	$(VENV_PYTHON) benchmarks/telemetry_latency.py
+
+checkout: $(VENV)/.dev ## Put the code at the start of a workshop section: make checkout SECTION=3
+	@test -n "$(SECTION)" || { echo "usage: make checkout SECTION=<0-8>"; exit 2; }
+	$(VENV_PYTHON) -m workshop.checkpoints checkout $(SECTION)
+
+solution: $(VENV)/.dev ## Restore the finished code of the workshop
+	$(VENV_PYTHON) -m workshop.checkpoints solution
+
+status: $(VENV)/.dev ## Say which workshop section the code is at
+	$(VENV_PYTHON) -m workshop.checkpoints status
+
+check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make check SECTION=1
+	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-8>"; exit 2; }
+	$(VENV_PYTHON) -m workshop.check $(SECTION)
+
+load: $(VENV)/.runtime ## Submit the form RATE times a second (default 1) until Ctrl-C
+	$(VENV_PYTHON) loadgen/generate_load.py --rate $(or $(RATE),1)
+
+zero-code: $(VENV)/.dev ## Run the uninstrumented code under opentelemetry-instrument
+	$(VENV_PYTHON) native/run_services.py --zero-code
+
+diagram: ## Redraw static/architecture.svg from static/architecture.dot (needs Graphviz)
+	dot -Tsvg static/architecture.dot -o static/architecture.svg
+
+screenshots: $(VENV)/.dev ## Retake the README's screenshots of the frontend in Chromium
+	SCREENSHOT_DIR=static $(VENV_PYTHON) -m pytest frontend/tests/test_browser.py
 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
 	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update

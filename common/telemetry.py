@@ -71,6 +71,7 @@ def setup_telemetry(app: Flask, service_name: str, service_version: str) -> None
 
 
 # workshop: section 0 >>>
+logger = logging.getLogger(__name__)
 _configured = False
 
 
@@ -151,6 +152,7 @@ def configure_opentelemetry(
     # workshop: section 4 <<<
 
     exit_cleanly_on_sigterm()
+    logger.info("OpenTelemetry is set up for %s", dict(resource.attributes))
 
 
 def build_resource(service_name: str, service_version: str) -> Resource:
@@ -170,10 +172,14 @@ def build_resource(service_name: str, service_version: str) -> Resource:
 
 
 # workshop: section 0 <<<
+# workshop: section 4 >>>
 def current_trace_id() -> str | None:
     """The trace id of the request being handled, as Grafana and Tempo show it."""
     context = trace.get_current_span().get_span_context()
     return trace.format_trace_id(context.trace_id) if context.is_valid else None
+
+
+# workshop: section 4 <<<
 
 
 # workshop: section 0 >>>

@@ -14,6 +14,7 @@ from native.run_services import SERVICES, start_services
 from native.run_stack import running_stack
 from tests.browser_like import free_ports, submit, trace_id_of
 from tests.grafana_queries import dashboard_queries
+from tests.readme import code_blocks
 from workshop.backends import Loki, Prometheus, Tempo, wait_for
 
 PLACES = ["Paris", "Nairobi", "Tokyo", "Lima", "Oslo"]
@@ -153,6 +154,19 @@ def test_every_dashboard_query_returns_data(platform, kind, query):
     else:
         run = lambda: platform["tempo"].search(query)  # noqa: E731
     assert wait_for(run, timeout=120), f"no data for {kind} query {query}"
+
+
+README_QUERIES = [(kind, q) for kind in ("promql", "logql", "traceql") for q in code_blocks(kind)]
+
+
+@pytest.mark.parametrize(("kind", "query"), README_QUERIES, ids=lambda q: str(q)[:60])
+def test_every_query_the_readme_shows_returns_data(platform, kind, query):
+    run = {
+        "promql": platform["prometheus"].query,
+        "logql": platform["loki"].query,
+        "traceql": platform["tempo"].search,
+    }[kind]
+    assert wait_for(lambda: run(query), timeout=120), f"no data for the README's {kind}: {query}"
 
 
 def test_the_application_survives_the_collector_going_away_and_coming_back(platform):

@@ -19,7 +19,9 @@ import webapp
 playwright = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+# Screenshots go to test-artifacts/; `make screenshots` sends them to static/ for the README.
+SCREENSHOTS = ROOT / os.environ.get("SCREENSHOT_DIR", "test-artifacts")
 
 if not CHROMIUM:
     if os.environ.get("CI"):
@@ -65,8 +67,8 @@ def test_a_learner_finds_the_iss_from_a_place(page, frontend_url):
     assert land and land["width"] > 500
     assert page.locator("svg.map circle").count() == 2
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "frontend-answer.png", full_page=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "frontend.png", full_page=True)
 
 
 def test_an_unknown_place_gets_a_friendly_message(page, frontend_url):

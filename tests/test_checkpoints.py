@@ -1,0 +1,268 @@
+"""Every checkpoint runs, and emits exactly the telemetry of the sections before it.
+
+workshop/checkpoints.py writes each checkpoint from the solution's section markers.
+Here each one is written to a folder of its own, and its four services run from there
+as real processes, exporting to a real OTLP endpoint. After one form submission they
+are stopped, which flushes whatever they had buffered: what has not arrived by then
+was never emitted.
+
+The checkpoints that differ are the starts of sections 0 to 5; from section 5 on, the
+code is the finished solution.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from native.run_services import SERVICES, start_services, stop
+from tests.browser_like import free_ports, submit, trace_id_of
+from tests.otlp_receiver import OtlpReceiver, Received
+from workshop.checkpoints import ROOT, SECTIONS, is_marked, write_checkpoint
+
+ISS = "iss-distance-service"
+ALL_SERVICES = {service.name for service in SERVICES}
+RUFF = shutil.which("ruff", path=Path(sys.executable).parent)
+
+# What the sections add, as (service, name).
+CUSTOM_METRICS = {(ISS, "iss.requests"), (ISS, "incoming.requests")}  # section 1
+CUSTOM_SPANS = {(ISS, "iss.position"), (ISS, "iss.distance")}  # section 3
+HTTP_DURATION = {(service, "http.server.request.duration") for service in ALL_SERVICES}  # 4
+
+
+@dataclass
+class Run:
+    """What one form submission to a checkpoint's services answered and emitted."""
+
+    page: requests.Response
+    spans: list[Received]
+    metrics: list[Received]
+    logs: list[Received]
+
+    def shows_a_trace_id(self) -> bool:
+        return 'id="trace-id"' in self.page.text
+
+
+def run_checkpoint(section: int, tmp_path: Path) -> Run:
+    """Write the start of `section`, run its services, submit the form once, stop them."""
+    tree = write_checkpoint(section, tmp_path / "checkpoint")
+    receiver = OtlpReceiver()
+    receiver.start()
+    env = {
+        "OFFLINE": "true",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+    }
+    try:
+        with start_services(env, free_ports(), tmp_path, root=tree) as running:
+            page = submit(running.urls["frontend"])
+            stop(running.processes.values())  # SIGTERM: each service flushes its telemetry
+    finally:
+        receiver.stop()
+    assert page.status_code == 200
+    assert 'id="distance"' in page.text
+    return Run(page, receiver.spans, receiver.metrics, receiver.logs)
+
+
+def names(received: list[Received]) -> set[tuple[str, str]]:
+    return {(r.service, r.item.name) for r in received}
+
+
+def logged(run: Run, text: str) -> list[Received]:
+    return [r for r in run.logs if text in r.item.body.string_value]
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_checkpoint_passes_ruff_and_has_no_markers_left(section, tmp_path):
+    tree = write_checkpoint(section, tmp_path)
+    for command in (["check", "--quiet"], ["format", "--check", "--quiet"]):
+        result = subprocess.run([RUFF, *command, "."], cwd=tree, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout
+    for path in tree.rglob("*.py"):
+        name = path.relative_to(tree).as_posix()
+        assert not is_marked(name, path.read_text()), f"{name} still has markers"
+
+
+def test_the_sections_without_code_of_their_own_all_start_from_the_solution(tmp_path):
+    # A block is kept from its section on, so if 5 and 8 start alike, so do 6 and 7.
+    fifth, last = (write_checkpoint(section, tmp_path / str(section)) for section in (5, 8))
+    assert files_in(fifth) == files_in(last)
+
+
+def files_in(tree: Path) -> dict[str, bytes]:
+    files = (path for path in tree.rglob("*") if path.is_file())
+    return {path.relative_to(tree).as_posix(): path.read_bytes() for path in files}
+
+
+def test_the_start_of_section_0_is_the_application_without_telemetry(tmp_path):
+    run = run_checkpoint(0, tmp_path)
+
+    assert run.spans == run.metrics == run.logs == []
+    assert not run.shows_a_trace_id()
+    # Not a line of OpenTelemetry in the services' code: the learner writes it all.
+    tree = tmp_path / "checkpoint"
+    packages = [tree / "common"] + [tree / s.directory / s.package for s in SERVICES]
+    code = [path for package in packages for path in package.rglob("*.py")]
+    imports = re.compile(r"^\s*(from|import) opentelemetry\b", re.MULTILINE)
+    assert code and [path.name for path in code if imports.search(path.read_text())] == []
+
+
+def test_after_section_0_there_is_a_resource_but_nothing_to_send_yet(tmp_path):
+    run = run_checkpoint(1, tmp_path)
+
+    assert run.spans == run.metrics == run.logs == []
+    assert not run.shows_a_trace_id()
+
+
+def test_after_section_1_the_iss_service_sends_its_metrics(tmp_path):
+    run = run_checkpoint(2, tmp_path)
+
+    assert names(run.metrics) == CUSTOM_METRICS
+    assert run.spans == run.logs == []
+    assert not run.shows_a_trace_id()
+
+
+def test_after_section_2_the_services_send_their_logs_too(tmp_path):
+    run = run_checkpoint(3, tmp_path)
+
+    assert names(run.metrics) == CUSTOM_METRICS
+    assert {r.service for r in run.logs} == ALL_SERVICES  # waitress says "Serving on ..."
+    position_logs = logged(run, "ISS position computed with SGP4")
+    assert {r.service for r in position_logs} == {ISS}
+    assert all(r.item.trace_id == b"" for r in run.logs)  # no spans yet, so no trace ids
+    assert run.spans == []
+    assert not run.shows_a_trace_id()
+
+
+def test_after_section_3_the_iss_service_sends_its_own_spans(tmp_path):
+    run = run_checkpoint(4, tmp_path)
+
+    assert names(run.spans) == CUSTOM_SPANS  # no SERVER or CLIENT spans yet
+    assert names(run.metrics) == CUSTOM_METRICS
+    # The position is logged inside the iss.position span, so it carries its trace id.
+    [position] = [r.item for r in run.spans if r.item.name == "iss.position"]
+    [position_log] = logged(run, "ISS position computed with SGP4")
+    assert (position_log.item.trace_id, position_log.item.span_id) == (
+        position.trace_id,
+        position.span_id,
+    )
+    # Without the HTTP instrumentation the trace stays inside the ISS service.
+    assert not run.shows_a_trace_id()
+
+
+def test_the_solution_sends_one_trace_across_the_four_services(tmp_path):
+    run = run_checkpoint(5, tmp_path)
+
+    trace_id = bytes.fromhex(trace_id_of(run.page))
+    in_trace = [r for r in run.spans if r.item.trace_id == trace_id]
+    assert {r.service for r in in_trace} == ALL_SERVICES
+    assert names(in_trace) >= CUSTOM_SPANS
+    assert {r.service for r in in_trace if r.item.kind == r.item.SPAN_KIND_SERVER} == ALL_SERVICES
+    assert names(run.metrics) >= CUSTOM_METRICS | HTTP_DURATION
+    [position_log] = logged(run, "ISS position computed with SGP4")
+    assert position_log.item.trace_id == trace_id
+
+
+# --- The command a learner runs: checkout, solution, status ------------------------------
+
+GREETING = '''\
+"""A made-up service with work for sections 1 and 2."""
+
+import json
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def greet(name):
+    # workshop: section 1 >>>
+    logger.info("greeting %s", name)
+    # workshop: section 1 <<<
+    # workshop: section 2 >>>
+    return json.dumps({"greeting": f"Hello, {name}!"})
+    # workshop: section 2 ===
+    # return f"Hello, {name}!"
+    # workshop: section 2 <<<
+'''
+
+# stash and commit need a name, which a fresh machine may not have configured.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Learner",
+    "GIT_AUTHOR_EMAIL": "learner@example.com",
+    "GIT_COMMITTER_NAME": "Learner",
+    "GIT_COMMITTER_EMAIL": "learner@example.com",
+}
+
+
+@pytest.fixture
+def learner_repo(tmp_path) -> Path:
+    """A small git repository with the checkpoint command and one marked file."""
+    (tmp_path / "workshop").mkdir()
+    for name in ("workshop/__init__.py", "workshop/checkpoints.py", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/greeting.py").write_text(GREETING)
+    for command in (["init", "--quiet"], ["add", "."], ["commit", "--quiet", "-m", "Solution"]):
+        git(tmp_path, *command)
+    return tmp_path
+
+
+def git(repo: Path, *arguments: str) -> str:
+    return run(repo, "git", *arguments)
+
+
+def workshop(repo: Path, *arguments: str) -> str:
+    """`python -m workshop.checkpoints ...`, run as make runs it: from the root."""
+    return run(repo, sys.executable, "-m", "workshop.checkpoints", *arguments)
+
+
+def run(repo: Path, *command: str) -> str:
+    env = {**os.environ, **GIT_IDENTITY}
+    result = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_checkout_puts_the_working_tree_at_the_start_of_a_section(learner_repo):
+    greeting = learner_repo / "app/greeting.py"
+    assert "finished solution" in workshop(learner_repo, "status")
+
+    output = workshop(learner_repo, "checkout", "1")
+
+    assert "now at the start of section 1" in output
+    assert "import json" not in greeting.read_text()  # no longer used
+    assert 'return f"Hello, {name}!"' in greeting.read_text()
+    # Section 0 has no code here: its start is the same as section 1's.
+    assert "start of sections 0 and 1 (the same code)" in workshop(learner_repo, "status")
+    workshop(learner_repo, "checkout", "2")
+    assert "start of section 2." in workshop(learner_repo, "status")
+    workshop(learner_repo, "checkout", "3")
+    assert "sections 3, 4, 5, 6, 7 and 8" in workshop(learner_repo, "status")
+    assert git(learner_repo, "stash", "list") == ""  # nothing of the learner's to save
+
+
+def test_a_learners_own_work_is_stashed_before_a_checkout(learner_repo):
+    greeting = learner_repo / "app/greeting.py"
+    workshop(learner_repo, "checkout", "1")
+    work = greeting.read_text().replace("def greet(name):", "def greet(name):\n    pass")
+    greeting.write_text(work)
+    assert "your own changes" in workshop(learner_repo, "status")
+
+    output = workshop(learner_repo, "checkout", "2")
+
+    assert "git stash pop" in output
+    assert "workshop: my work before checkout 2" in git(learner_repo, "stash", "list")
+    assert "logger.info" in greeting.read_text()
+
+    # make solution, then git stash pop: the learner's work is back.
+    workshop(learner_repo, "solution")
+    assert greeting.read_text() == GREETING
+    git(learner_repo, "stash", "pop")
+    assert greeting.read_text() == work
