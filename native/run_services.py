@@ -6,12 +6,20 @@ Ctrl-C stops them all.
 
     python native/run_services.py            # frontend on http://127.0.0.1:8080
     FRONTEND_PORT=9000 python native/run_services.py
+    python native/run_services.py --zero-code   # see below; `make zero-code`
+
+With --zero-code, it runs the application as it is before the workshop adds any
+OpenTelemetry code (checkpoint 0), under `opentelemetry-instrument`: zero-code
+instrumentation, to compare with what the workshop does by hand. The checkpoint is
+written to ${XDG_CACHE_HOME:-~/.cache}/otel-workshop/zero-code first.
 
 The end-to-end tests and the benchmark start the services through start_services().
 """
 
+import argparse
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +57,23 @@ SERVICES = [
     Service("frontend", "frontend", "webapp", 8080, calls={"GATEWAY_URL": "gateway"}),
 ]
 
+# What `opentelemetry-instrument` is told, besides each service's OTEL_SERVICE_NAME. The
+# environment and start_services(env=...) override these, as they do the code's defaults.
+ZERO_CODE_SETTINGS = {
+    # The distro's defaults, spelled out: all three signals over OTLP (gRPC).
+    "OTEL_TRACES_EXPORTER": "otlp",
+    "OTEL_METRICS_EXPORTER": "otlp",
+    "OTEL_LOGS_EXPORTER": "otlp",
+    # As by hand: the stable HTTP conventions (http.server.request.duration, in seconds),
+    # metrics every 5 s rather than 60 s, and no traces of the health checks.
+    "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
+    "OTEL_METRIC_EXPORT_INTERVAL": "5000",
+    "OTEL_PYTHON_FLASK_EXCLUDED_URLS": "/healthz",
+    # The logging instrumentation sends log records over OTLP in any case; this also
+    # shows INFO records on the console, with their trace and span ids.
+    "OTEL_PYTHON_LOG_CORRELATION": "true",
+}
+
 
 def default_ports() -> dict[str, int]:
     ports = {service.name: service.port for service in SERVICES}
@@ -69,12 +94,15 @@ def start_services(
     log_dir: Path | None = None,
     ready_timeout: float = 60,
     root: Path = ROOT,
+    zero_code: bool = False,
 ) -> Iterator[Running]:
     """Start the four services, wait until each is healthy, stop them all afterwards.
 
     `env` is added to this process's environment. Output goes to `log_dir/<name>.log`
     when given, else to this terminal with the service's name in front. `root` is the
     tree to run the code from: this repository, or a workshop checkpoint of it.
+    `zero_code` runs each service under `opentelemetry-instrument`: give it a `root`
+    without OpenTelemetry code of its own, such as checkpoint 0.
     """
     ports = ports or default_ports()
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -91,8 +119,11 @@ def start_services(
     try:
         for service in SERVICES:
             service_env = base_env | {var: urls[name] for var, name in service.calls.items()}
+            if zero_code:
+                defaults = ZERO_CODE_SETTINGS | {"OTEL_SERVICE_NAME": service.name}
+                service_env = defaults | service_env
             port = ports[service.name]
-            processes[service.name] = _launch(service, root, port, service_env, log_dir)
+            processes[service.name] = _launch(service, root, port, service_env, log_dir, zero_code)
         for service in SERVICES:
             _wait_until_healthy(service.name, urls[service.name], processes, ready_timeout)
         yield Running(urls, processes)
@@ -101,13 +132,17 @@ def start_services(
 
 
 def _launch(
-    service: Service, root: Path, port: int, env: dict, log_dir: Path | None
+    service: Service, root: Path, port: int, env: dict, log_dir: Path | None, zero_code: bool
 ) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "waitress",
         f"--listen=127.0.0.1:{port}",
         "--call", f"{service.package}:create_app",
     ]  # fmt: skip
+    if zero_code:
+        # `opentelemetry-instrument python -m waitress ...` sets up the SDK and instruments
+        # Flask, requests and logging before the service's own code runs.
+        command = [_opentelemetry_instrument(), *command]
     output = open(log_dir / f"{service.name}.log", "wb") if log_dir else subprocess.PIPE  # noqa: SIM115
     process = subprocess.Popen(
         command,
@@ -119,6 +154,17 @@ def _launch(
     if output is subprocess.PIPE:
         threading.Thread(target=_prefix_lines, args=(service.name, process), daemon=True).start()
     return process
+
+
+def _opentelemetry_instrument() -> str:
+    """The virtualenv's `opentelemetry-instrument` (from opentelemetry-distro)."""
+    found = shutil.which("opentelemetry-instrument", path=Path(sys.executable).parent)
+    if found is None:
+        raise RuntimeError(
+            f"opentelemetry-instrument is not installed beside {sys.executable}: "
+            "pip install -r requirements.txt"
+        )
+    return found
 
 
 def _prefix_lines(name: str, process: subprocess.Popen) -> None:
@@ -151,11 +197,36 @@ def stop(processes, timeout: float = 15) -> None:
             process.kill()
 
 
+def write_zero_code_tree() -> Path:
+    """Write checkpoint 0, the application without OpenTelemetry code, to the cache."""
+    if str(ROOT) not in sys.path:  # run as a script, only native/ is on the path
+        sys.path.insert(0, str(ROOT))
+    from workshop.checkpoints import write_checkpoint
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    destination = cache / "otel-workshop" / "zero-code"
+    shutil.rmtree(destination, ignore_errors=True)  # no files left over from an older tree
+    return write_checkpoint(0, destination)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Run the four services natively.")
+    parser.add_argument(
+        "--zero-code",
+        action="store_true",
+        help="run the application without its OpenTelemetry code (checkpoint 0) "
+        "under opentelemetry-instrument",
+    )
+    zero_code = parser.parse_args().zero_code
+    root = ROOT
+    if zero_code:
+        root = write_zero_code_tree()
+        print(f"Running checkpoint 0, from {root}, under opentelemetry-instrument")
+
     # Treat SIGTERM like Ctrl-C, so that the services are stopped either way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        with start_services() as running:
+        with start_services(root=root, zero_code=zero_code) as running:
             print(f"\nThe application is at {running.urls['frontend']} (Ctrl-C stops it)")
             print(
                 f"Telemetry goes to {os.environ.get('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:4317')}\n"

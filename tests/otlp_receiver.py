@@ -72,6 +72,14 @@ class OtlpReceiver(
             for scope in getattr(resource, scopes_field):
                 store.extend(Received(service, item) for item in getattr(scope, items_field))
 
+    def logs_in_trace(self, trace_id: bytes, containing: str) -> list[Received]:
+        """The log records of one trace whose body contains some text."""
+        return [
+            r
+            for r in self.logs
+            if r.item.trace_id == trace_id and containing in r.item.body.string_value
+        ]
+
     def wait_for(self, condition, timeout: float = 30, interval: float = 0.2):
         """Poll `condition()` until it returns something truthy; return that."""
         deadline = time.monotonic() + timeout

@@ -113,14 +113,7 @@ def test_histograms_carry_exemplars_with_trace_ids(running, receiver):
 def test_logs_arrive_with_the_trace_context(running, receiver):
     trace_id = bytes.fromhex(trace_id_of(submit(running.urls["frontend"], "Lima")))
 
-    def position_logs():
-        return [
-            r
-            for r in receiver.logs
-            if r.item.trace_id == trace_id and "ISS position" in r.item.body.string_value
-        ]
-
-    logs = receiver.wait_for(position_logs)
+    logs = receiver.wait_for(lambda: receiver.logs_in_trace(trace_id, "ISS position"))
     assert logs
     assert {r.service for r in logs} == {"iss-distance-service"}
     assert all(len(r.item.span_id) == 8 for r in logs)

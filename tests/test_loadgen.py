@@ -1,0 +1,136 @@
+"""The load generator, against the real application, and its compose profile."""
+
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import gateway
+import geolocator
+import iss_distance
+import webapp
+from loadgen import generate_load as loadgen
+from native.run_services import SERVICES
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "loadgen" / "generate_load.py"
+BIN = Path(sys.executable).parent
+
+# Each round of PLACES has one unknown place and one blank field.
+CLIENT_ERRORS_PER_ROUND = 2
+
+
+@pytest.fixture
+def frontend_url(serve):
+    """The four services, offline, on local ports, warmed up."""
+    config = {
+        "GEOLOCATOR_URL": serve(geolocator.create_app({"OFFLINE": True})),
+        "ISS_DISTANCE_URL": serve(iss_distance.create_app({"OFFLINE": True})),
+    }
+    url = serve(webapp.create_app({"GATEWAY_URL": serve(gateway.create_app(config))}))
+    assert loadgen.submit(url, "Paris", timeout=30) == (200, "")
+    return url
+
+
+def test_the_form_is_submitted_steadily_at_the_rate(frontend_url, monkeypatch):
+    sent_at = []
+    real_submit = loadgen.submit
+
+    def timed_submit(*args, **kwargs):
+        sent_at.append(time.monotonic())
+        return real_submit(*args, **kwargs)
+
+    monkeypatch.setattr(loadgen, "submit", timed_submit)
+    reports = []
+
+    total = loadgen.generate_load(
+        frontend_url, rate=10, timeout=10, requests=20, report_every=1, report=reports.append
+    )
+
+    assert total.sent == 20  # one full round of PLACES
+    assert (total.ok, total.client_errors, total.failures) == (18, CLIENT_ERRORS_PER_ROUND, 0)
+    # Evenly spaced, not in bursts: 0.1 s apart, give or take a slow answer.
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
+    assert all(0.05 < gap < 0.2 for gap in gaps), gaps
+    assert sent_at[-1] - sent_at[0] == pytest.approx(1.9, abs=0.15)
+    # A line a second here (every 10 s by default), and the summary of the whole run.
+    assert [line.split(":")[0] for line in reports] == ["last 1 s", "whole run, 2 s"]
+    assert reports[0].startswith("last 1 s: sent 10, ok ")
+    assert re.fullmatch(
+        r"whole run, 2 s: sent 20, ok 18, client errors 2, failures 0, p50 \d+ ms", reports[-1]
+    )
+
+
+def test_a_frontend_that_is_down_shows_as_failures(closed_port_url):
+    reports = []
+    total = loadgen.generate_load(
+        closed_port_url, rate=20, timeout=1, requests=10, report=reports.append
+    )
+
+    assert total.sent == total.failures == 10
+    assert "failures 10, p50 - (last failure: " in reports[-1]
+    assert "Connection refused" in reports[-1]
+
+
+def test_the_script_reads_its_settings_from_the_environment_and_stops_on_sigterm(frontend_url):
+    env = {**os.environ, "RATE": "5", "FRONTEND_URL": frontend_url}
+    process = subprocess.Popen([sys.executable, SCRIPT], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        first_line = process.stdout.readline()
+        time.sleep(1.5)  # about 8 requests
+        process.send_signal(signal.SIGTERM)  # what `docker compose stop` sends
+        output, _ = process.communicate(timeout=10)
+    finally:
+        process.kill()
+
+    assert first_line == f"Submitting the form at {frontend_url}, 5 a second (Ctrl-C stops)\n"
+    assert process.returncode == 0
+    summary = re.fullmatch(
+        r"whole run, \d s: sent (\d+), ok (\d+), client errors (\d+), failures 0, p50 \d+ ms",
+        output.splitlines()[-1],
+    )
+    sent, ok, client_errors = (int(n) for n in summary.groups())
+    assert 7 <= sent <= 9  # 5 a second for 1.5 s
+    expected_errors = sum(place in ("", "Qwertyuiop") for place in loadgen.PLACES[:sent])
+    assert (ok, client_errors) == (sent - expected_errors, expected_errors)
+
+
+def compose_services(*arguments: str, rate: str | None = None) -> dict:
+    env = {name: value for name, value in os.environ.items() if name != "RATE"}
+    env |= {"RATE": rate} if rate else {}
+    result = subprocess.run(
+        [BIN / "docker-compose", *arguments, "config", "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    return json.loads(result.stdout)["services"]
+
+
+def test_the_compose_load_profile_runs_the_script_against_the_frontend():
+    assert "load-generator" not in compose_services()  # only with --profile load
+
+    container = compose_services("--profile", "load")["load-generator"]
+    assert container["image"] == "python:3.11.14-slim-bookworm"  # the services' base image
+    assert container["user"] == "65534:65534"
+    [mount] = container["volumes"]
+    assert (Path(mount["source"]), mount["read_only"]) == (SCRIPT.parent, True)
+    assert container["command"] == ["python", f"{mount['target']}/{SCRIPT.name}"]
+    frontend = next(s for s in SERVICES if s.name == "frontend")
+    assert container["environment"] == {
+        "FRONTEND_URL": f"http://frontend:{frontend.port}",
+        "RATE": "1",
+    }
+    assert container["depends_on"]["frontend"]["condition"] == "service_healthy"
+    assert container["deploy"]["resources"]["limits"]["memory"]
+    assert "ports" not in container
+
+
+def test_the_compose_rate_is_configurable():
+    services = compose_services("--profile", "load", rate="4")
+    assert services["load-generator"]["environment"]["RATE"] == "4"

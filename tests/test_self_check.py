@@ -1,0 +1,227 @@
+"""The self-checks, `python -m workshop.check SECTION`, against the real platform.
+
+The platform runs natively (native/run_stack.py), and the services run from workshop
+checkpoints, the code at the start of a section, written by workshop/checkpoints.py.
+At the start of section S, the check of section S-1 passes, and the check of section S
+fails with a hint about the work of section S.
+
+The backends keep what they receive, and the checks look at the last 15 minutes, so the
+tests run in the order of the workshop on one platform: the checkpoints first, then the
+finished solution, then what sections 6 to 8 add.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from native.run_services import start_services
+from native.run_stack import running_stack
+from tests.browser_like import free_ports, submit
+from workshop.check import BACKEND, SECTIONS, arrived, platform_urls
+from workshop.checkpoints import ROOT, write_checkpoint
+
+FAST_EXPORT = {
+    "OFFLINE": "true",  # no internet in tests: no slow online lookups either
+    "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+    "OTEL_BSP_SCHEDULE_DELAY": "200",
+    "OTEL_BLRP_SCHEDULE_DELAY": "200",
+}
+PLACES = ["Paris", "Nairobi", "Tokyo"]
+
+
+def run_check(section: int, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python -m workshop.check SECTION`, as `make check` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "workshop.check", str(section)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def until_passes(
+    section: int, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess:
+    """Run the check every 2 s until it passes or time is up; return its last run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = run_check(section, env)
+        if result.returncode == 0 or time.monotonic() > deadline:
+            return result
+        time.sleep(2)
+
+
+def platform_env(stack) -> dict[str, str]:
+    """The environment that points the checks at this platform."""
+    return {
+        "PROMETHEUS_URL": stack.urls["prometheus"],
+        "LOKI_URL": stack.urls["loki"],
+        "TEMPO_URL": stack.urls["tempo"],
+        "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"],
+    }
+
+
+def check_env(stack, running) -> dict[str, str]:
+    """The environment that points the checks at this platform and these services."""
+    return platform_env(stack) | {"FRONTEND_PORT": str(urlsplit(running.urls["frontend"]).port)}
+
+
+@contextlib.contextmanager
+def services(stack, log_dir: Path, root: Path = ROOT, env=None, **options):
+    """The four services from `root`, exporting to the platform, after a few form submissions."""
+    env = {**FAST_EXPORT, "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"], **(env or {})}
+    with start_services(env, free_ports(), log_dir, root=root, **options) as running:
+        for place in PLACES:
+            assert submit(running.urls["frontend"], place).status_code == 200
+        yield running
+
+
+# --- Without a platform -------------------------------------------------------------------
+
+
+@pytest.fixture
+def nowhere(closed_port_url) -> dict[str, str]:
+    """Every part of the platform, and the application, at a port where nothing listens."""
+    return {
+        "PROMETHEUS_URL": closed_port_url,
+        "LOKI_URL": closed_port_url,
+        "TEMPO_URL": closed_port_url,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": closed_port_url,
+        "FRONTEND_PORT": str(urlsplit(closed_port_url).port),
+    }
+
+
+def test_without_a_platform_section_0_says_how_to_start_it_and_the_application(nowhere):
+    result = run_check(0, nowhere)
+
+    assert result.returncode == 1
+    assert result.stderr == ""  # no traceback
+    assert result.stdout.count("✗") == 5
+    assert "make stack" in result.stdout
+    assert "docker compose up -d otel-collector grafana" in result.stdout
+    assert "make run" in result.stdout
+
+
+def test_without_a_platform_a_later_section_stops_at_the_backends_it_needs(nowhere):
+    result = run_check(3, nowhere)
+
+    assert result.returncode == 1
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if "✗" in line] == ["  ✗ Loki is ready", "  ✗ Tempo is ready"]
+    assert "make stack" in result.stdout
+    assert "iss.position" not in result.stdout  # the section's own checks are not asked
+
+
+def test_where_the_output_cannot_show_check_marks_it_says_ok_and_missing(nowhere):
+    result = run_check(1, {**nowhere, "PYTHONIOENCODING": "ascii"})
+
+    assert result.returncode == 1
+    assert result.stderr == ""
+    assert "  MISSING Prometheus is ready" in result.stdout
+
+
+# --- The platform ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack(data_dir=tmp_path_factory.mktemp("stack")) as stack:
+        yield stack
+
+
+QUERIES = [c for section in SECTIONS.values() for c in section.checks if c.source in BACKEND]
+
+
+@pytest.mark.parametrize("check", QUERIES, ids=lambda check: check.signal)
+def test_every_query_is_one_that_its_backend_accepts(stack, check):
+    arrived(check, platform_urls(platform_env(stack)))  # raises if the backend refuses it
+
+
+# Each checkpoint, and a word from the first hint of its own section's check.
+CHECKPOINTS = [
+    (1, "MeterProvider"),
+    (2, "LoggerProvider"),
+    (3, "TracerProvider"),
+    (4, "traceparent"),  # trace context propagation
+]
+
+
+@pytest.mark.parametrize(("section", "hint"), CHECKPOINTS)
+def test_at_the_start_of_a_section_the_check_before_passes_and_its_own_says_what_to_do(
+    stack, tmp_path, section, hint
+):
+    tree = write_checkpoint(section, tmp_path / "checkpoint")
+    with services(stack, tmp_path, root=tree) as running:
+        env = check_env(stack, running)
+        before = until_passes(section - 1, env)
+        after = run_check(section, env)
+
+    assert before.returncode == 0, before.stdout
+    assert after.returncode == 1, after.stdout
+    # Each of the section's own checks fails; the backends that they ask are ready.
+    assert after.stdout.count("✗") == len(SECTIONS[section].checks), after.stdout
+    assert hint in after.stdout
+
+
+# --- The finished solution ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def solution(stack, tmp_path_factory):
+    with services(stack, tmp_path_factory.mktemp("solution")) as running:
+        yield check_env(stack, running)
+
+
+@pytest.mark.parametrize("section", range(6))
+def test_the_solution_passes_sections_0_to_5(solution, section):
+    # Tempo's metrics generator writes the service graph about 30 s after the traffic.
+    result = until_passes(section, solution, timeout=120 if section == 5 else 60)
+
+    assert result.returncode == 0, result.stdout
+    assert "✗" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("section", "hint"),
+    [(6, "make load"), (7, "make zero-code"), (8, "FAULTS=iss-latency make run")],
+)
+def test_sections_6_to_8_need_more_than_the_code_and_say_what(solution, section, hint):
+    result = run_check(section, solution)
+
+    assert result.returncode == 1, result.stdout
+    assert hint in result.stdout
+
+
+def test_a_steady_load_passes_section_6(solution):
+    frontend = f"http://127.0.0.1:{solution['FRONTEND_PORT']}"
+    deadline = time.monotonic() + 90
+    while (result := run_check(6, solution)).returncode != 0 and time.monotonic() < deadline:
+        for _ in range(5):  # about 3 requests a second, as `make load RATE=3` would send
+            submit(frontend)
+            time.sleep(0.3)
+
+    assert result.returncode == 0, result.stdout
+
+
+def test_zero_code_instrumentation_passes_section_7(stack, tmp_path):
+    tree = write_checkpoint(0, tmp_path / "checkpoint")  # no OpenTelemetry code at all
+    with services(stack, tmp_path, root=tree, zero_code=True) as running:
+        result = until_passes(7, check_env(stack, running))
+
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_fault_switched_on_passes_section_8(stack, tmp_path):
+    with services(stack, tmp_path, env={"FAULTS": "iss-latency"}) as running:
+        result = until_passes(8, check_env(stack, running))
+
+    assert result.returncode == 0, result.stdout

@@ -1,0 +1,392 @@
+"""Self-checks: has the telemetry that a section of the workshop asks for arrived?
+
+    python -m workshop.check 1          # or: make check SECTION=1
+
+Each section makes the services send some telemetry: metrics to Prometheus, logs to
+Loki, traces to Tempo. This asks the backends, over the HTTP APIs that Grafana uses too,
+and prints one line per expected signal: a tick when it arrived in the last 15 minutes, a
+cross and a hint when it did not, with what it asked, so that you can ask it too (in
+Grafana's Explore, for example). The exit code is 0 when everything arrived, 1 otherwise.
+
+The platform listens on the same ports of 127.0.0.1 under Docker Compose and under
+`make stack`. PROMETHEUS_URL, LOKI_URL and TEMPO_URL point the checks elsewhere;
+FRONTEND_PORT and OTEL_EXPORTER_OTLP_ENDPOINT mean what they mean to `make run`.
+"""
+
+import argparse
+import os
+import socket
+import sys
+import textwrap
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+from workshop.backends import Loki, Prometheus, Tempo
+
+RECENT_MINUTES = 15  # older telemetry does not count: it may be from another attempt
+
+
+@dataclass(frozen=True)
+class Check:
+    """One signal that a section expects, how to look for it, and what to do if it is missing."""
+
+    signal: str  # what should have arrived, in a few words
+    source: str  # how to look: "up", "promql", "exemplars", "logql" or "traceql"
+    query: str  # for "up" a part of the platform, else a query in the source's language
+    hint: str  # for when it has not arrived
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    checks: list[Check]
+
+
+def seen(selector: str) -> str:
+    """PromQL for the series that match `selector` and had a sample recently."""
+    return f"present_over_time({selector}[{RECENT_MINUTES}m])"
+
+
+SERVICES = ["frontend", "gateway", "geolocator-service", "iss-distance-service"]
+
+# --- The hints --------------------------------------------------------------------------
+
+START_PLATFORM = (
+    "Start the telemetry platform: `docker compose up -d otel-collector grafana`, or without "
+    "Docker `make stack` in a terminal of its own. It is ready about 15 s later."
+)
+START_APP = (
+    "Start the services: `make run` in a terminal of its own (or `docker compose up "
+    "--build --watch` for everything in Docker). `FRONTEND_PORT=9080 make run` for another port."
+)
+NO_METRICS = (
+    "Submit the form at least once: a counter appears at its first add(). Metrics leave "
+    "every 5 s. Prometheus calls the counter `iss.requests` `iss_requests_total`. Still "
+    "nothing? Check that the MeterProvider has a PeriodicExportingMetricReader, and that "
+    "OTEL_EXPORTER_OTLP_ENDPOINT is the collector's address, with http:// in front."
+)
+NO_METRIC_ATTRIBUTES = (
+    "No counts with these attributes: pass them to add() as a dict. Prometheus turns the "
+    "attribute `iss.position.source` into the label `iss_position_source`, and "
+    "`http.response.status_code` into `http_response_status_code`."
+)
+NO_RESOURCE = (
+    "Prometheus shows the Resource as the labels of `target_info`, with service.name as "
+    "`job`. Section 0: build the Resource with Resource.create() from service.name, "
+    "service.version and deployment.environment.name, and give it to the MeterProvider."
+)
+NO_LOGS = (
+    "Logs need a LoggerProvider with a BatchLogRecordProcessor and an OTLP log exporter, "
+    "and a logging handler that passes Python's log records to it. Add the handler once "
+    "(a second one sends every record twice), and set the root logger's level to INFO."
+)
+NO_INFO_LOGS = (
+    "No INFO records, though the service logs one for each ISS position: the root logger's "
+    "level is WARNING unless you set it, and that drops them. Set it to INFO."
+)
+NO_SPANS = (
+    "Spans need a TracerProvider with a BatchSpanProcessor and an OTLP span exporter, set "
+    "before the first span starts. Then submit the form: spans leave within seconds."
+)
+NO_POSITION_SPAN = (
+    "No span named `iss.position`: wrap the lookup of the ISS position in "
+    'tracer.start_as_current_span("iss.position"). The name must match exactly.'
+)
+NO_SPAN_ATTRIBUTE = (
+    "No `iss.position` span with the attribute `iss.position.source`: set it on the span, "
+    "to the source that the position came from."
+)
+NO_DISTANCE_SPAN = 'Wrap the distance computation in tracer.start_as_current_span("iss.distance").'
+NO_TRACE_IDS_IN_LOGS = (
+    "A log record carries the trace id of the span that is current when it is logged, so "
+    "log inside the span's `with` block. Loki keeps it as the structured metadata "
+    '`trace_id`: `| trace_id!=""` filters on it.'
+)
+NO_PROPAGATION = (
+    "Each service's spans are in traces of their own: the trace context does not travel. "
+    "Outgoing calls must carry the W3C `traceparent` header (instrument the requests "
+    "library), and each Flask app must continue the trace it receives (instrument the app)."
+)
+NO_HTTP_METRICS = (
+    "Instrument the service's Flask app: it then records http.server.request.duration. "
+    "Without OTEL_SEMCONV_STABILITY_OPT_IN=http, set before the first instrument() call, "
+    "you get the old `http_server_duration_milliseconds` instead."
+)
+NO_EXEMPLARS = (
+    "A histogram keeps an exemplar when it records inside a sampled span, so the Flask "
+    "instrumentation (section 4) must be on. Prometheus keeps exemplars in memory only, and "
+    "only with --enable-feature=exemplar-storage: submit the form again after a restart."
+)
+NO_SERVICE_GRAPH = (
+    "Tempo's metrics generator draws the service graph from pairs of client and server "
+    "spans in one trace, and writes it to Prometheus about 30 s after the traffic. Submit "
+    "the form, wait half a minute, and check again. Section 4 must pass first."
+)
+NO_LOAD = (
+    "Start the load generator: `make load`, or `docker compose --profile load up -d` with "
+    "Docker. The rate is over the last minute, so give it a minute."
+)
+NO_ZERO_CODE = (
+    "Run the services with zero-code instrumentation: `make zero-code`. It starts them under "
+    "opentelemetry-instrument, which adds `telemetry.auto.version` to the Resource."
+)
+NO_FAULT = (
+    "Switch a fault on: stop the services and start them again with FAULTS set, for example "
+    "`FAULTS=iss-latency make run` (common/faults.py lists the others). Submit the form a "
+    "few times, then find out from the telemetry what is wrong."
+)
+
+# --- What each section expects -----------------------------------------------------------
+
+# The parts of the platform. Every section starts with the ones that its checks ask.
+PLATFORM = [
+    Check("Prometheus is ready", "up", "prometheus", START_PLATFORM),
+    Check("Loki is ready", "up", "loki", START_PLATFORM),
+    Check("Tempo is ready", "up", "tempo", START_PLATFORM),
+    Check("the collector accepts OTLP", "up", "collector", START_PLATFORM),
+]
+
+ISS = 'service_name="iss-distance-service"'
+ISS_SPANS = 'resource.service.name="iss-distance-service"'
+
+SECTIONS = {
+    # The Resource travels with the telemetry: section 1 checks it, on target_info.
+    0: Section("The Resource", [
+        *PLATFORM,
+        Check("the application answers", "up", "frontend", START_APP),
+    ]),
+    1: Section("Metrics", [
+        Check("iss_requests_total from iss-distance-service", "promql",
+              seen(f"iss_requests_total{{{ISS}}}"), NO_METRICS),
+        Check("... counted by iss_position_source", "promql",
+              seen(f'iss_requests_total{{{ISS}, iss_position_source!=""}}'),
+              NO_METRIC_ATTRIBUTES),
+        Check("incoming_requests_total from iss-distance-service", "promql",
+              seen(f"incoming_requests_total{{{ISS}}}"), NO_METRICS),
+        Check("... counted by iss_position_source and http_response_status_code", "promql",
+              seen(f'incoming_requests_total{{{ISS}, iss_position_source!="", '
+                   'http_response_status_code!=""}'),
+              NO_METRIC_ATTRIBUTES),
+        Check("target_info shows the Resource of iss-distance-service", "promql",
+              seen('target_info{job="iss-distance-service", service_version!="", '
+                   'deployment_environment_name!=""}'),
+              NO_RESOURCE),
+    ]),
+    2: Section("Logs", [
+        *[Check(f"logs from {name}", "logql", f'{{service_name="{name}"}}', NO_LOGS)
+          for name in SERVICES],
+        Check("INFO logs from iss-distance-service", "logql",
+              f'{{{ISS}}} | severity_text="INFO"', NO_INFO_LOGS),
+    ]),
+    3: Section("Tracing", [
+        Check("spans from iss-distance-service", "traceql", f"{{{ISS_SPANS}}}", NO_SPANS),
+        Check("iss.position spans", "traceql",
+              f'{{{ISS_SPANS} && name="iss.position"}}', NO_POSITION_SPAN),
+        Check("... with the attribute iss.position.source", "traceql",
+              f'{{{ISS_SPANS} && name="iss.position" && span.iss.position.source != nil}}',
+              NO_SPAN_ATTRIBUTE),
+        Check("iss.distance spans", "traceql",
+              f'{{{ISS_SPANS} && name="iss.distance"}}', NO_DISTANCE_SPAN),
+        Check("iss-distance-service logs carry a trace id", "logql",
+              f'{{{ISS}}} | trace_id!=""', NO_TRACE_IDS_IN_LOGS),
+    ]),
+    4: Section("Distributed tracing", [
+        # One trace whose root span is the frontend's, with spans from the other three.
+        Check("one trace through all four services, from the frontend", "traceql",
+              '{trace:rootService="frontend"} && {resource.service.name="gateway"}'
+              ' && {resource.service.name="geolocator-service"}'
+              ' && {resource.service.name="iss-distance-service"}',
+              NO_PROPAGATION),
+        *[Check(f"http_server_request_duration_seconds from {name}", "promql",
+                seen(f'http_server_request_duration_seconds_count{{service_name="{name}"}}'),
+                NO_HTTP_METRICS)
+          for name in SERVICES],
+    ]),
+    5: Section("Correlation", [
+        Check("exemplars with a trace_id on http_server_request_duration_seconds", "exemplars",
+              "http_server_request_duration_seconds_bucket", NO_EXEMPLARS),
+        *[Check(f"the service graph's edge {client} -> {server}", "promql",
+                seen(f'traces_service_graph_request_total{{client="{client}", '
+                     f'server="{server}"}}'),
+                NO_SERVICE_GRAPH)
+          for client, server in [
+              ("frontend", "gateway"),
+              ("gateway", "geolocator-service"),
+              ("gateway", "iss-distance-service"),
+          ]],
+    ]),
+    6: Section("Dashboard and load", [
+        Check("the frontend serves more than 0.2 requests/s (the load generator)", "promql",
+              'sum(rate(http_server_request_duration_seconds_count{service_name="frontend"}'
+              "[1m])) > 0.2",
+              NO_LOAD),
+    ]),
+    7: Section("Zero-code instrumentation", [
+        Check("spans from zero-code instrumentation", "traceql",
+              "{resource.telemetry.auto.version != nil}", NO_ZERO_CODE),
+    ]),
+    8: Section("Troubleshooting", [
+        # Any fault shows as a server error (5xx) or as a slow answer.
+        Check("a fault: a server answers with an error, or takes over 1 s", "traceql",
+              "{kind=server && (status=error || duration > 1s)}", NO_FAULT),
+    ]),
+}  # fmt: skip
+
+# --- Asking the platform -------------------------------------------------------------
+
+# Which backend each kind of query goes to.
+BACKEND = {"promql": "prometheus", "exemplars": "prometheus", "logql": "loki", "traceql": "tempo"}
+LANGUAGE = {"promql": "PromQL", "exemplars": "exemplars of", "logql": "LogQL", "traceql": "TraceQL"}
+# The page that answers 200 once each part is up. The collector has none (it speaks
+# OTLP over gRPC on its port), so for it a TCP connection that opens has to do.
+READY_PAGES = {"prometheus": "/-/ready", "loki": "/ready", "tempo": "/ready", "frontend": "/"}
+
+
+def platform_urls(environ=os.environ) -> dict[str, str]:
+    """Where each part listens: the usual local ports, unless the environment says otherwise."""
+    return {
+        "prometheus": environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090"),
+        "loki": environ.get("LOKI_URL", "http://127.0.0.1:3100"),
+        "tempo": environ.get("TEMPO_URL", "http://127.0.0.1:3200"),
+        "collector": environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"),
+        "frontend": f"http://127.0.0.1:{environ.get('FRONTEND_PORT', '8080')}",
+    }
+
+
+def is_up(part: str, url: str) -> bool:
+    """Whether a part of the platform, or the application, answers at `url`."""
+    if part == "collector":
+        address = urlsplit(url)
+        try:
+            socket.create_connection((address.hostname, address.port or 4317), timeout=2).close()
+        except OSError:
+            return False
+        return True
+    try:
+        return requests.get(url + READY_PAGES[part], timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def arrived(check: Check, urls: dict[str, str]) -> bool:
+    """Whether the signal arrived recently. Raises requests.RequestException when the
+    backend cannot be asked, or refuses the query."""
+    since = RECENT_MINUTES * 60
+    match check.source:
+        case "up":
+            return is_up(check.query, urls[check.query])
+        case "promql":
+            return bool(Prometheus(urls["prometheus"]).query(check.query))
+        case "exemplars":
+            exemplars = Prometheus(urls["prometheus"]).exemplars(check.query, since)
+            return any("trace_id" in exemplar["labels"] for exemplar in exemplars)
+        case "logql":
+            return bool(Loki(urls["loki"]).query(check.query, since))
+        case "traceql":
+            return bool(Tempo(urls["tempo"]).search(check.query, since))
+    raise ValueError(f"unknown source {check.source!r}")
+
+
+def asked(check: Check, urls: dict[str, str]) -> str:
+    """What was asked where, so that the learner can ask it too."""
+    if check.source != "up":
+        return f"{LANGUAGE[check.source]} {check.query}"
+    if check.query == "collector":
+        return f"connect to {urls['collector']}"
+    return f"GET {urls[check.query]}{READY_PAGES[check.query]}"
+
+
+def why_not(error: requests.RequestException) -> str:
+    """The reason a backend could not be asked, in one line."""
+    if error.response is not None:  # the backend answered, but with an error
+        return f"{error.response.status_code} {error.response.text.strip()[:300]}"
+    return type(error).__name__  # ConnectionError, ReadTimeout, ...
+
+
+# --- Reporting ---------------------------------------------------------------------------
+
+
+INDENT = " " * 6  # hints and queries, under the line of their check
+
+
+class Report:
+    """Prints one line per check, and the hint under each one that failed."""
+
+    def __init__(self, urls: dict[str, str], out=sys.stdout):
+        self.urls = urls
+        self.out = out
+        self.passed, self.failed = marks(out)
+        self.hints_shown: set[str] = set()
+        self.failures = 0
+
+    def run(self, checks: list[Check]) -> bool:
+        """Run every one of the checks, print what they find; True when all passed."""
+        results = [self.run_one(check) for check in checks]  # all of them, not up to a failure
+        return all(results)
+
+    def run_one(self, check: Check) -> bool:
+        try:
+            ok, hint = arrived(check, self.urls), check.hint
+        except requests.RequestException as error:
+            backend = BACKEND[check.source].capitalize()
+            ok, hint = False, f"Could not ask {backend}: {why_not(error)}"
+        self.print(f"  {self.passed if ok else self.failed} {check.signal}")
+        if not ok:
+            self.failures += 1
+            # Several checks can share a hint (one for each service): give it once.
+            said = hint if hint not in self.hints_shown else "Same hint as above."
+            self.hints_shown.add(hint)
+            self.print(textwrap.fill(said, 90, initial_indent=INDENT, subsequent_indent=INDENT))
+            self.print(INDENT + asked(check, self.urls))  # unwrapped, to copy and paste
+        return ok
+
+    def print(self, text: str) -> None:
+        print(text, file=self.out)
+
+
+def marks(out) -> tuple[str, str]:
+    """✓ and ✗, or OK and MISSING where the output cannot show them."""
+    try:
+        "✓✗".encode(out.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return "OK", "MISSING"
+    return "✓", "✗"
+
+
+def check_section(number: int, urls: dict[str, str], out=sys.stdout) -> bool:
+    """Check one section, print the report; True when everything arrived."""
+    section = SECTIONS[number]
+    report = Report(urls, out)
+    # First the parts of the platform that the checks ask: without them, nothing else can.
+    backends = {BACKEND[check.source] for check in section.checks if check.source in BACKEND}
+    platform = [check for check in PLATFORM if check.query in backends]
+    window = f" (telemetry of the last {RECENT_MINUTES} minutes)" if backends else ""
+    report.print(f"Section {number}, {section.title}{window}:")
+    if not report.run(platform):
+        report.print("The section's other checks need the platform: start it first.")
+        return False
+    all_arrived = report.run(section.checks)
+    total = len(platform) + len(section.checks)
+    if all_arrived:
+        report.print(f"All {total} checks passed.")
+    else:
+        report.print(f"{report.failures} of {total} checks failed: see the hints above.")
+    return all_arrived
+
+
+def main(arguments: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m workshop.check",
+        description=__doc__,
+        epilog="sections:\n" + "\n".join(f"  {n}  {s.title}" for n, s in SECTIONS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("section", type=int, choices=SECTIONS, help="the section to check")
+    options = parser.parse_args(arguments)
+    return 0 if check_section(options.section, platform_urls()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
