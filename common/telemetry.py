@@ -45,6 +45,10 @@ HEALTH_PATH = "/healthz"
 EXPORT_TIMEOUT_SECONDS = 3
 # workshop: section 1 <<<
 
+# workshop: section 0 >>>
+SHUTDOWN_DEADLINE_SECONDS = 5
+# workshop: section 0 <<<
+
 # workshop: section 2 >>>
 CONSOLE_LOG_FORMAT = (
     "%(asctime)s %(levelname)s [%(name)s] [trace_id=%(otelTraceID)s span_id=%(otelSpanID)s]"
@@ -197,7 +201,16 @@ def exit_cleanly_on_sigterm() -> None:
     """
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+        signal.signal(signal.SIGTERM, _exit_within_deadline)
+
+
+def _exit_within_deadline(signum, _frame) -> None:
+    # A reachable collector takes the last batches in well under a second. An unreachable
+    # one would keep each batch retrying, batch after batch: stop flushing after 5 s.
+    deadline = threading.Timer(SHUTDOWN_DEADLINE_SECONDS, os._exit, args=[128 + signum])
+    deadline.daemon = True
+    deadline.start()
+    sys.exit(128 + signum)
 
 
 # workshop: section 0 <<<
