@@ -9,6 +9,7 @@ factory. Everything else is configured by the standard ``OTEL_*`` environment va
     OTEL_SDK_DISABLED=true                             switches telemetry off
 """
 
+import atexit
 import logging
 import os
 import signal
@@ -192,25 +193,43 @@ def telemetry_disabled() -> bool:
 
 
 def exit_cleanly_on_sigterm() -> None:
-    """Flush buffered telemetry when the process is stopped.
+    """Flush buffered telemetry when the process is stopped, within a deadline.
 
-    The providers flush in an atexit hook, but Python's default SIGTERM handling ends
-    the process without running atexit. Turn SIGTERM into a normal exit instead. (This
-    also lets a server running as PID 1 in a container stop at once.) A server that
-    installed its own handler already exits cleanly, so leave that one alone.
+    The providers flush in atexit hooks, but Python's default SIGTERM handling ends the
+    process without running atexit. Turn SIGTERM into a normal exit instead. (This also
+    lets a server running as PID 1 in a container stop at once.) A server that installed
+    its own handler already exits cleanly, so leave that one alone.
     """
     in_main_thread = threading.current_thread() is threading.main_thread()
     if in_main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _exit_within_deadline)
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # atexit runs its hooks last in, first out: this one starts before the providers flush.
+    atexit.register(_start_the_flush_deadline)
 
 
-def _exit_within_deadline(signum, _frame) -> None:
+_exiting = False
+
+
+def _exit_on_sigterm(signum, _frame) -> None:
+    # Once is enough: a SIGTERM that comes while the process is already on its way out
+    # (after a Ctrl-C, say) must not interrupt the flush.
+    if not _exiting:
+        sys.exit(128 + signum)
+
+
+def _start_the_flush_deadline() -> None:
     # A reachable collector takes the last batches in well under a second. An unreachable
-    # one would keep each batch retrying, batch after batch: stop flushing after 5 s.
-    deadline = threading.Timer(SHUTDOWN_DEADLINE_SECONDS, os._exit, args=[128 + signum])
+    # one would keep each batch retrying, batch after batch: give up after 5 s.
+    global _exiting
+    _exiting = True
+    deadline = threading.Timer(SHUTDOWN_DEADLINE_SECONDS, _give_up_flushing)
     deadline.daemon = True
     deadline.start()
-    sys.exit(128 + signum)
+
+
+def _give_up_flushing() -> None:
+    print(f"Telemetry not flushed after {SHUTDOWN_DEADLINE_SECONDS} s; exiting.", file=sys.stderr)
+    os._exit(1)
 
 
 # workshop: section 0 <<<
