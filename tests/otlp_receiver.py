@@ -28,6 +28,32 @@ def _service_name(resource) -> str:
     return ""
 
 
+def callers(spans: list[Received]) -> dict[str, str]:
+    """In one trace: each service, and the service that called it ("" for the root).
+
+    A call is a CLIENT span in the caller whose child is the SERVER span of the callee.
+    """
+    by_id = {r.item.span_id: r for r in spans}
+    found = {}
+    for r in spans:
+        if r.item.kind != r.item.SPAN_KIND_SERVER:
+            continue
+        client = by_id.get(r.item.parent_span_id)
+        if client is None:
+            found[r.service] = ""
+        elif client.item.kind == client.item.SPAN_KIND_CLIENT:
+            found[r.service] = by_id[client.item.parent_span_id].service
+    return found
+
+
+THE_CALL_CHAIN = {
+    "frontend": "",
+    "gateway": "frontend",
+    "geolocator-service": "gateway",
+    "iss-distance-service": "gateway",
+}
+
+
 class OtlpReceiver(
     trace_service_pb2_grpc.TraceServiceServicer,
     metrics_service_pb2_grpc.MetricsServiceServicer,

@@ -10,7 +10,7 @@ import pytest
 
 from native.run_services import SERVICES, start_services, stop
 from tests.browser_like import free_ports, submit, trace_id_of
-from tests.otlp_receiver import OtlpReceiver
+from tests.otlp_receiver import THE_CALL_CHAIN, OtlpReceiver, callers
 
 FAST_EXPORT = {
     "OFFLINE": "true",
@@ -55,24 +55,12 @@ def test_one_form_submission_is_one_trace_across_four_services(running, receiver
     spans = receiver.wait_for(whole_trace)
     assert spans, "the trace did not arrive from all four services"
 
-    by_id = {r.item.span_id: r for r in spans}
-    server = {r.service: r.item for r in spans if r.item.kind == r.item.SPAN_KIND_SERVER}
-    assert set(server) == {"frontend", "gateway", "geolocator-service", "iss-distance-service"}
-
-    def caller_of(span):
-        """The service whose client span is the parent of this server span."""
-        client = by_id[span.parent_span_id]
-        assert client.item.kind == client.item.SPAN_KIND_CLIENT
-        return by_id[client.item.parent_span_id].service
-
-    assert server["frontend"].parent_span_id == b""  # the root of the trace
-    assert caller_of(server["gateway"]) == "frontend"
-    assert caller_of(server["geolocator-service"]) == "gateway"
-    assert caller_of(server["iss-distance-service"]) == "gateway"
+    assert callers(spans) == THE_CALL_CHAIN
 
     position = next(r for r in spans if r.item.name == "iss.position")
+    parent = next(r for r in spans if r.item.span_id == position.item.parent_span_id)
     assert position.service == "iss-distance-service"
-    assert by_id[position.item.parent_span_id].item is server["iss-distance-service"]
+    assert parent.item.kind == parent.item.SPAN_KIND_SERVER and parent.service == position.service
 
 
 def test_metrics_arrive_from_every_service(running, receiver):

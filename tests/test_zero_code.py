@@ -13,7 +13,7 @@ import pytest
 from native import run_services
 from native.run_services import SERVICES, start_services
 from tests.browser_like import free_ports, submit
-from tests.otlp_receiver import OtlpReceiver
+from tests.otlp_receiver import THE_CALL_CHAIN, OtlpReceiver, callers
 from workshop.checkpoints import write_checkpoint
 
 SERVICE_CODE = ["common", *(f"{s.directory}/{s.package}" for s in SERVICES)]
@@ -95,20 +95,7 @@ def test_one_form_submission_is_one_trace_across_four_services(receiver, trace_i
     spans = receiver.wait_for(whole_trace)
     assert spans, "the trace did not arrive from all four services"
 
-    by_id = {r.item.span_id: r for r in spans}
-    server = {r.service: r.item for r in spans if r.item.kind == r.item.SPAN_KIND_SERVER}
-    assert set(server) == {s.name for s in SERVICES}
-
-    def caller_of(span):
-        """The service whose client span is the parent of this server span."""
-        client = by_id[span.parent_span_id]
-        assert client.item.kind == client.item.SPAN_KIND_CLIENT
-        return by_id[client.item.parent_span_id].service
-
-    assert server["frontend"].parent_span_id == b""  # the root of the trace
-    assert caller_of(server["gateway"]) == "frontend"
-    assert caller_of(server["geolocator-service"]) == "gateway"
-    assert caller_of(server["iss-distance-service"]) == "gateway"
+    assert callers(spans) == THE_CALL_CHAIN
     # Only what the instrumentations make: no span written by hand, such as iss.position.
     kinds = {r.item.kind for r in spans}
     assert kinds == {spans[0].item.SPAN_KIND_SERVER, spans[0].item.SPAN_KIND_CLIENT}
