@@ -195,6 +195,7 @@ def stop(processes, timeout: float = 15) -> None:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
 
 
 def write_zero_code_tree() -> Path:

@@ -24,10 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-try:
-    from native import build_backends  # imported as native.run_stack (pytest)
-except ImportError:
-    import build_backends  # run as a script: python native/run_stack.py
+try:  # imported as native.run_stack (pytest)
+    from native import build_backends
+    from native.run_services import stop as stop_processes
+except ImportError:  # run as a script: python native/run_stack.py
+    import build_backends
+    from run_services import stop as stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,15 +164,6 @@ def launch(process: Process, env: dict, cwd: Path) -> None:
         )
 
 
-def terminate(process: Process) -> None:
-    process.popen.terminate()
-    try:
-        process.popen.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.popen.kill()
-        process.popen.wait()
-
-
 @dataclass
 class Stack:
     """The running platform: its URLs, and a way to stop and restart one part."""
@@ -181,7 +174,7 @@ class Stack:
     data_dir: Path
 
     def stop(self, name: str) -> None:
-        terminate(self.processes[name])
+        stop_processes([self.processes[name].popen])
 
     def start(self, name: str, timeout: float = 120) -> None:
         process = self.processes[name]
@@ -211,7 +204,7 @@ def running_stack(timeout: float = 120, data_dir: Path | None = None) -> Iterato
         }
         started: list[Process] = []
         # The collector stops first, so that it can flush what it holds to the backends.
-        cleanup.callback(lambda: [terminate(p) for p in reversed(started)])
+        cleanup.callback(lambda: [stop_processes([p.popen]) for p in reversed(started)])
         for process in processes(data_dir):
             process.log = data_dir / f"{process.name}.log"
             launch(process, env, data_dir)

@@ -57,28 +57,25 @@ def correlations(datasources) -> list[tuple[str, str, str]]:
     ]  # fmt: skip
 
 
+def nodes(value):
+    """Every value in parsed YAML or JSON, however deeply nested, itself included."""
+    yield value
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        for child in value:
+            yield from nodes(child)
+
+
 def strings_in(value):
-    """Every string value in parsed YAML or JSON, however deeply nested."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings_in(item)
+    return (node for node in nodes(value) if isinstance(node, str))
 
 
 def datasource_refs(value):
     """Every {"type": ..., "uid": ...} data source reference in the dashboard."""
-    if isinstance(value, dict):
-        if isinstance(value.get("datasource"), dict | str):
-            yield value["datasource"]
-        for item in value.values():
-            yield from datasource_refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from datasource_refs(item)
+    for node in nodes(value):
+        if isinstance(node, dict) and isinstance(node.get("datasource"), dict | str):
+            yield node["datasource"]
 
 
 # Data sources and their links

@@ -15,21 +15,18 @@ import pytest
 
 from common.faults import KNOWN as KNOWN_FAULTS
 from tests.readme import code_blocks, commands
+from workshop.checkpoints import SECTIONS, checkpoint_source
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-MARKER = re.compile(r"^\s*# workshop: section \d (>>>|===|<<<)\s*$")
 
 
 def solution_lines(path: Path) -> list[str]:
-    """A source file as the finished code reads: without markers or "before" lines."""
-    lines, in_before = [], False
-    for line in path.read_text().splitlines():
-        if match := MARKER.match(line):
-            in_before = match.group(1) == "==="
-        elif not in_before:
-            lines.append(line)
-    return lines
+    """A source file as the finished code reads: without markers or "before" lines.
+
+    The start of the last section is the finished solution.
+    """
+    return checkpoint_source(path.read_text(), SECTIONS[-1], str(path)).splitlines()
 
 
 def python_sources() -> list[Path]:
