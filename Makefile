@@ -11,6 +11,8 @@ endif
 
 RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
 	frontend/requirements.txt $(wildcard backend/*/requirements.txt)
+# Grafana's LogQL and TraceQL parsers, which the tests run in Node (npm writes this file).
+GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark stack-latency checkout solution status check load \
@@ -22,15 +24,15 @@ help: ## Show the targets
 run: $(VENV)/.runtime ## Run the four services natively (frontend: http://127.0.0.1:8080)
 	$(VENV_PYTHON) native/run_services.py
 
-stack: $(VENV)/.runtime ## Run the telemetry platform natively (collector, Prometheus, Loki, Tempo)
+stack: $(VENV)/.runtime ## Run the telemetry platform natively (collector, Prometheus, Jaeger, VictoriaLogs)
 	$(VENV_PYTHON) native/run_stack.py
 
-test: $(VENV)/.dev backends ## Run everything CI runs: lint, format check and the whole test suite
+test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, format check and the whole test suite
 	$(VENV_PYTHON) -m ruff check .
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m pytest
 
-backends: $(VENV)/.runtime ## Build the collector, Prometheus, Loki and Tempo from source (needs Go)
+backends: $(VENV)/.runtime ## Build the collector, Prometheus, Jaeger and VictoriaLogs from source (needs Go)
 	$(VENV_PYTHON) native/build_backends.py
 
 benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and the collector down
@@ -79,3 +81,6 @@ $(VENV)/.runtime: $(VENV_PYTHON) $(RUNTIME_REQUIREMENTS)
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(VENV_PYTHON) -m pip install --quiet -r requirements-dev.txt
 	@touch $@
+
+$(GRAFANA_PARSERS): tests/grafana_parsers/package-lock.json
+	cd tests/grafana_parsers && npm ci --no-audit --no-fund

@@ -10,8 +10,11 @@ A binary already in the cache is never rebuilt. Go's own build cache
 
 Usage:
     python native/build_backends.py                  # build every missing backend
-    python native/build_backends.py tempo loki       # build only these, if missing
-    python native/build_backends.py --print-path tempo
+    python native/build_backends.py jaeger           # build only these, if missing
+    python native/build_backends.py --print-path jaeger
+
+Only licence-clean backends are built: native/not_to_use.py names the modules
+that a build refuses.
 """
 
 import argparse
@@ -25,6 +28,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+try:  # imported as native.build_backends (pytest)
+    from native import not_to_use
+except ImportError:  # run as a script: python native/build_backends.py
+    import not_to_use
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO / ".env"
@@ -53,9 +61,9 @@ class Backend:
     version: str  # as pinned in .env; names the cache folder
     module: str  # Go module path; empty for the collector, built by ocb
     module_version: str  # the version the Go module proxy knows it by
+    program: str = ""  # the main package, relative to the module root
     ldflags: str = ""  # extra -ldflags, e.g. to stamp the version in
     tags: str = ""  # Go build tags
-    skip_sumdb: bool = False  # see go_env()
 
     @property
     def binary(self):
@@ -65,7 +73,11 @@ class Backend:
 def backends():
     """The four backends, at the versions pinned in .env."""
     pins = read_env_file()
-    prom, loki, tempo = pins["PROMETHEUS_VERSION"], pins["LOKI_VERSION"], pins["TEMPO_GO_VERSION"]
+    prom, jaeger, logs = (
+        pins["PROMETHEUS_VERSION"],
+        pins["JAEGER_VERSION"],
+        pins["VICTORIALOGS_VERSION"],
+    )
     major, minor, patch = prom.split(".")
     return {
         b.name: b
@@ -77,29 +89,29 @@ def backends():
                 prom,
                 "github.com/prometheus/prometheus",
                 f"v0.{int(major) * 100 + int(minor)}.{patch}",
+                program="cmd/prometheus",
                 ldflags=f"-X github.com/prometheus/common/version.Version={prom}",
                 # Leave out every service-discovery plugin (cloud SDKs, Kubernetes):
                 # our Prometheus only receives pushed data, and the build is much
                 # smaller. The web UI is not in the module (npm builds it), so the
-                # native Prometheus serves its API only: Grafana is the UI.
+                # native Prometheus serves its API only.
                 tags="remove_all_sd",
             ),
+            # Jaeger v2 is built on the collector; its Go module keeps v1 numbers.
+            # The web UI is not in the module either: a placeholder page stands in.
             Backend(
-                "loki",
-                loki,
-                "github.com/grafana/loki/v3",
-                f"v{loki}",
-                ldflags=f"-X github.com/grafana/loki/v3/pkg/util/build.Version={loki}",
+                "jaeger",
+                jaeger,
+                "github.com/jaegertracing/jaeger",
+                f"v{jaeger}",
+                program="cmd/jaeger",
             ),
-            # Tempo's module path has no /v2 suffix, so its release tags are not
-            # valid Go versions: we fetch a commit by its pseudo-version instead.
             Backend(
-                "tempo",
-                tempo,
-                "github.com/grafana/tempo",
-                tempo,
-                ldflags=f"-X main.Version={tempo}",
-                skip_sumdb=True,
+                "victoria-logs",
+                logs,
+                "github.com/VictoriaMetrics/VictoriaLogs",
+                f"v{logs}",
+                program="app/victoria-logs",
             ),
         ]
     }
@@ -111,27 +123,47 @@ def run(cmd, cwd=None, env=None):
     subprocess.run(cmd, cwd=cwd, env=env, check=True)
 
 
-def go_env(backend=None):
+def go_env():
     # Resolve dependencies through go.mod alone: module zips carry no vendor/
     # tree, and a go.work shipped in a zip points at folders it lacks.
-    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOWORK": "off", "CGO_ENABLED": "0"}
-    if backend and backend.skip_sumdb:
-        # The checksum database has no record of this pseudo-version (it
-        # answers 404), so trust the proxy for this one module. Its
-        # dependencies are still verified against its own go.sum.
-        env["GONOSUMDB"] = backend.module
-    return env
+    return {**os.environ, "GOFLAGS": "-mod=mod", "GOWORK": "off", "CGO_ENABLED": "0"}
+
+
+def refuse_not_to_use(where, text):
+    """Stop before anything is compiled if a not-to-use module is named."""
+    named = not_to_use.named_in(text)
+    if named:
+        sys.exit(f"refusing to build: {where} needs {', '.join(named)} (see native/not_to_use.py)")
+
+
+def check_module_graph(src):
+    """Refuse a module whose go.mod or go.sum names a not-to-use module.
+
+    go.sum lists every module of the build graph, so reading it, before any go
+    command runs there, refuses even an indirect dependency without fetching it.
+    """
+    for name in ("go.mod", "go.sum"):
+        path = src / name
+        if path.exists():
+            refuse_not_to_use(path, path.read_text())
 
 
 def build_collector(backend, workdir):
-    """Generate and compile a collector from the builder manifest."""
+    """Generate a collector from the builder manifest, check it, and compile it."""
     manifest = BUILDER_MANIFEST.read_text()
+    refuse_not_to_use(BUILDER_MANIFEST.name, manifest)
     wrong = set(re.findall(r"\bv?(0\.\d+\.\d+)", manifest)) - {backend.version}
     if wrong:
         sys.exit(f"{BUILDER_MANIFEST.name} pins {sorted(wrong)}, .env pins {backend.version}")
+    env = go_env()
     builder = f"go.opentelemetry.io/collector/cmd/builder@v{backend.version}"
-    run(["go", "run", builder, "--config", BUILDER_MANIFEST], cwd=workdir, env=go_env())
-    return workdir / "build" / "otelcol-workshop"
+    generate = ["go", "run", builder, "--skip-compilation", "--config", BUILDER_MANIFEST]
+    run(generate, cwd=workdir, env=env)
+    src = workdir / "build"
+    check_module_graph(src)
+    output = workdir / backend.name
+    run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", output, "."], cwd=src, env=env)
+    return output
 
 
 def go_json(*args, cwd=None, env=None):
@@ -148,6 +180,7 @@ def download_module(path, version, workdir, env):
     `go install module@version` refuses modules whose go.mod has replace
     directives, so we build the downloaded source as the main module instead.
     """
+    refuse_not_to_use(f"{path}@{version}", path)
     info = go_json("mod", "download", "-json", f"{path}@{version}", env=env)
     shutil.copytree(info["Dir"], workdir)
     for file in [workdir, *workdir.rglob("*")]:  # the module cache is read-only
@@ -158,9 +191,9 @@ def download_module(path, version, workdir, env):
 def fill_local_replaces(src, env):
     """Supply the folders that go.mod's local-path replaces point to.
 
-    A nested module (Loki's ./pkg/push has its own go.mod) is left out of
-    its parent's module zip, so we download it on its own, at the version
-    the parent's go.mod requires, and put it where the replace expects it.
+    A nested module is left out of its parent's module zip, so we download it on
+    its own, at the version the parent's go.mod requires, and put it where the
+    replace expects it.
     """
     mod = go_json("mod", "edit", "-json", cwd=src, env=env)
     required = {r["Path"]: r["Version"] for r in mod["Require"]}
@@ -173,14 +206,15 @@ def fill_local_replaces(src, env):
 
 
 def build_from_module(backend, workdir):
-    env = go_env(backend)
+    env = go_env()
     src = download_module(backend.module, backend.module_version, workdir / "src", env)
+    check_module_graph(src)
     fill_local_replaces(src, env)
     output = workdir / backend.name
     cmd = ["go", "build", "-trimpath", f"-ldflags=-s -w {backend.ldflags}", "-o", output]
     if backend.tags:
         cmd.append(f"-tags={backend.tags}")
-    run([*cmd, f"./cmd/{backend.name}"], cwd=src, env=env)
+    run([*cmd, f"./{backend.program}"], cwd=src, env=env)
     return output
 
 

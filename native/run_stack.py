@@ -1,9 +1,10 @@
 """Run the telemetry platform natively, without Docker: `make stack` calls this.
 
-Starts the OpenTelemetry Collector, Prometheus, Loki and Tempo on 127.0.0.1,
-on the same ports and with the same config files as docker-compose.yml.
-Binaries missing from the cache are built first (native/build_backends.py).
-Ctrl-C stops them all.
+Starts the OpenTelemetry Collector, Prometheus, Jaeger v2 (traces) and VictoriaLogs
+(logs) on 127.0.0.1. The collector and Prometheus run from the same config files as
+in docker-compose.yml; Jaeger and VictoriaLogs stand in for Tempo and Loki, whose
+source is under the AGPL. Binaries missing from the cache are built first
+(native/build_backends.py). Ctrl-C stops them all.
 
     python native/run_stack.py
 
@@ -33,32 +34,45 @@ except ImportError:  # run as a script: python native/run_stack.py
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The config files' ${VAR:-default} defaults are the Docker Compose addresses.
-# Natively every process shares one host, so these move them to loopback.
+# The collector config's ${env:VAR:-default} defaults are the Docker Compose
+# addresses. Natively every process shares one host, so these move them to loopback.
 NATIVE_ENV = {
     "LISTEN_HOST": "127.0.0.1",
-    "PROMETHEUS_URL": "http://127.0.0.1:9090",
-    "LOKI_URL": "http://127.0.0.1:3100",
-    # The collector owns 4317 on the host, so Tempo's OTLP receiver moves.
-    "TEMPO_OTLP_GRPC_PORT": "4417",
-    "TEMPO_OTLP_ENDPOINT": "127.0.0.1:4417",
+    "METRICS_OTLP_URL": "http://127.0.0.1:9090/api/v1/otlp",
+    "TRACES_OTLP_ENDPOINT": "127.0.0.1:4417",  # Jaeger's OTLP gRPC (see jaeger/jaeger.yml)
+    "LOGS_OTLP_URL": "http://127.0.0.1:9428/insert/opentelemetry",  # VictoriaLogs
 }
 
 # Every port the processes listen on, all on 127.0.0.1.
 PORTS = {
     "otelcol": [4317, 4318, 8888],  # OTLP gRPC, OTLP HTTP, the collector's own metrics
     "prometheus": [9090],
-    "loki": [3100, 9096],  # HTTP, gRPC
-    "tempo": [3200, 9095, 4417],  # HTTP, gRPC, OTLP gRPC
+    "jaeger": [16686, 16685, 4417, 13133, 14269],  # query HTTP, gRPC, OTLP, health, metrics
+    "victoria-logs": [9428],  # ingestion, LogsQL queries and the web UI
 }
 
-# What the platform offers, for the applications and the tests.
+# What the platform offers, for the applications, the learner and the tests.
 URLS = {
     "otlp_grpc": "http://127.0.0.1:4317",
     "otlp_http": "http://127.0.0.1:4318",
     "prometheus": "http://127.0.0.1:9090",
-    "loki": "http://127.0.0.1:3100",
-    "tempo": "http://127.0.0.1:3200",
+    "jaeger": "http://127.0.0.1:16686",
+    "victoria_logs": "http://127.0.0.1:9428",
+}
+
+# The Prometheus flags of docker-compose.yml, less the two paths that differ natively.
+PROMETHEUS_FLAGS = [
+    "--web.enable-otlp-receiver",  # the collector pushes metrics over OTLP
+    "--web.enable-remote-write-receiver",  # Tempo's metrics generator (Docker only)
+    "--enable-feature=exemplar-storage",  # keep trace ids attached to samples
+]
+
+# What `make stack` prints once the platform is ready.
+WHERE_TO_LOOK = {
+    URLS["otlp_grpc"]: "OTLP in (gRPC): where the services send",
+    URLS["prometheus"] + "/api/v1/query": "Prometheus: PromQL (API only, no web UI)",
+    URLS["jaeger"] + "/api/traces/<trace id>": "Jaeger: a trace by id (API; no real UI)",
+    URLS["victoria_logs"] + "/select/vmui/": "VictoriaLogs: the logs, in its web UI",
 }
 
 
@@ -78,31 +92,30 @@ def processes(data: Path) -> list[Process]:
     return [
         Process(
             "prometheus",
-            # The same flags as in docker-compose.yml.
             [
                 binary["prometheus"],
                 f"--config.file={ROOT / 'prometheus.yml'}",
                 f"--storage.tsdb.path={data / 'prometheus'}",
                 "--web.listen-address=127.0.0.1:9090",
-                "--web.enable-otlp-receiver",
-                "--web.enable-remote-write-receiver",
-                "--enable-feature=exemplar-storage",
+                *PROMETHEUS_FLAGS,
             ],
             "http://127.0.0.1:9090/-/ready",
         ),
         Process(
-            "loki",
-            [binary["loki"], f"-config.file={ROOT / 'loki/loki.yml'}", "-config.expand-env=true"],
-            "http://127.0.0.1:3100/ready",
+            "jaeger",
+            [binary["jaeger"], f"--config={ROOT / 'jaeger' / 'jaeger.yml'}"],
+            "http://127.0.0.1:13133/status",
         ),
         Process(
-            "tempo",
+            "victoria-logs",
             [
-                binary["tempo"],
-                f"-config.file={ROOT / 'tempo/tempo.yml'}",
-                "-config.expand-env=true",
+                binary["victoria-logs"],
+                "-httpListenAddr=127.0.0.1:9428",
+                f"-storageDataPath={data / 'victoria-logs'}",
+                "-retentionPeriod=1d",  # a workshop's logs; the default keeps 7 days
+                "-loggerLevel=WARN",
             ],
-            "http://127.0.0.1:3200/ready",
+            "http://127.0.0.1:9428/health",
         ),
         Process(
             "otelcol",
@@ -196,12 +209,7 @@ def running_stack(timeout: float = 120, data_dir: Path | None = None) -> Iterato
             data_dir = Path(
                 cleanup.enter_context(tempfile.TemporaryDirectory(prefix="otel-stack-"))
             )
-        env = {
-            **os.environ,
-            **NATIVE_ENV,
-            "LOKI_DATA_DIR": str(data_dir / "loki"),
-            "TEMPO_DATA_DIR": str(data_dir / "tempo"),
-        }
+        env = {**os.environ, **NATIVE_ENV}
         started: list[Process] = []
         # The collector stops first, so that it can flush what it holds to the backends.
         cleanup.callback(lambda: [stop_processes([p.popen]) for p in reversed(started)])
@@ -225,10 +233,10 @@ def main() -> None:
     data_dir.mkdir(parents=True)
     started = time.monotonic()
     try:
-        with running_stack(data_dir=data_dir) as stack:
+        with running_stack(data_dir=data_dir):
             print(f"platform ready in {time.monotonic() - started:.0f} s (logs in {data_dir}):")
-            for name, url in stack.urls.items():
-                print(f"  {name:<11} {url}")
+            for url, what in WHERE_TO_LOOK.items():
+                print(f"  {url:<40} {what}")
             print("Ctrl-C to stop.")
             signal.pause()
     except KeyboardInterrupt:

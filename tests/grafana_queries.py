@@ -2,14 +2,24 @@
 
 The dashboard's queries are literal: no template variables, fixed rate windows. The same
 text that Grafana sends to Prometheus, Loki or Tempo can be sent by a test.
+
+The data source links in the provisioning hold queries too, written with Grafana's link
+variables (`${__trace.traceId}`); `grafana_side_queries()` gives those with sample values
+in place of the variables, beside the dashboards' queries.
 """
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DASHBOARD = ROOT / "grafana" / "dashboards" / "iss-distance.json"
+DASHBOARDS = ROOT / "grafana" / "dashboards"
+DASHBOARD = DASHBOARDS / "iss-distance.json"
+DATASOURCES = ROOT / "grafana" / "provisioning" / "datasources"
 
 # What a Tempo service-graph target stands for: it has no query text of its own.
 SERVICE_MAP = "serviceMap"
@@ -55,3 +65,101 @@ def dashboard_queries(path: Path = DASHBOARD) -> list[tuple[str, str]]:
             datasource_type = target_datasource(panel, target)["type"]
             queries.append((datasource_type, query_of(datasource_type, target)))
     return queries
+
+
+# Every query Grafana sends, whichever file it is written in
+
+
+class Query(NamedTuple):
+    language: str  # "promql", "logql" or "traceql"
+    text: str  # as the backend receives it, with sample values for Grafana's variables
+    where: str  # the file, and the place in it, for error messages
+
+
+LANGUAGES = {"prometheus": "promql", "loki": "logql", "tempo": "traceql"}
+
+# What Grafana puts in place of its variables, for one plausible span of the workshop.
+# A query with a variable missing here fails loudly: add a sample value for it.
+SAMPLE_VALUES = {
+    '__span.tags["service.name"]': "frontend",
+    "__trace.traceId": "4bf92f3577b34da6a3ce929d0e0e4736",
+    "__value.raw": "4bf92f3577b34da6a3ce929d0e0e4736",  # a link from a trace_id field
+    # tracesToMetrics: the span's tags, mapped to labels as its `tags` setting says.
+    "__tags": 'service_name="frontend"',
+}
+VARIABLE = re.compile(r"\$\{([^}]+)\}|\$(\w+)")  # ${name} or $name
+
+
+def with_sample_values(text: str) -> str:
+    """The text with each Grafana variable replaced; an unknown variable is an error."""
+
+    def sample(match: re.Match) -> str:
+        name = match[1] or match[2]
+        if name not in SAMPLE_VALUES:
+            raise KeyError(f"no sample value for the Grafana variable {match[0]} in {text!r}")
+        return SAMPLE_VALUES[name]
+
+    return VARIABLE.sub(sample, text)
+
+
+def shown(path: Path) -> Path:
+    """A path as error messages show it: from the repository's root when it is in it."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def dashboard_records(path: Path) -> list[Query]:
+    """The PromQL, LogQL and TraceQL of one dashboard; the service graph has no query."""
+    records = []
+    for panel in panels(load_dashboard(path)):
+        for target in panel.get("targets", []):
+            datasource_type = target_datasource(panel, target)["type"]
+            if datasource_type == "tempo" and target.get("queryType") != "traceql":
+                continue  # serviceMap, or a search built from filters
+            where = f"{shown(path)}: panel {panel['title']!r}, target {target['refId']}"
+            text = with_sample_values(query_of(datasource_type, target))
+            records.append(Query(LANGUAGES[datasource_type], text, where))
+    return records
+
+
+def provisioning_records(path: Path) -> list[Query]:
+    """The queries of the data source links in one provisioning file.
+
+    A provisioning file writes `$` as `$$` (Grafana expands `$NAME` from the environment),
+    so `$$` is unescaped first. A Loki derived field's url is not a query but a trace id,
+    which Tempo looks up as such, so it is left out.
+    """
+    datasources = yaml.safe_load(path.read_text()).get("datasources", [])
+    types = {source["uid"]: source["type"] for source in datasources}
+    records = []
+
+    def add(language: str, text: str, where: str) -> None:
+        text = with_sample_values(text.replace("$$", "$"))
+        records.append(Query(language, text, f"{shown(path)}: {where}"))
+
+    for source in datasources:
+        name = source["name"]
+        links = source.get("jsonData", {})
+        to_logs = links.get("tracesToLogsV2", {})
+        if to_logs.get("customQuery"):
+            add("logql", to_logs["query"], f"{name} tracesToLogsV2.query")
+        for query in links.get("tracesToMetrics", {}).get("queries", []):
+            add("promql", query["query"], f"{name} tracesToMetrics {query['name']!r}")
+        # Correlations: a link whose target is a query of another data source.
+        for correlation in source.get("correlations", []):
+            target_type = types[correlation["targetUID"]]
+            target = correlation["config"]["target"]
+            text = target["query"] if target_type == "tempo" else target["expr"]
+            add(LANGUAGES[target_type], text, f"{name} correlation {correlation['label']!r}")
+    return records
+
+
+def grafana_side_queries(
+    dashboards: Path = DASHBOARDS, datasources: Path = DATASOURCES
+) -> list[Query]:
+    """Every PromQL, LogQL and TraceQL query of the dashboards and the data source links."""
+    records = []
+    for path in sorted(dashboards.glob("*.json")):
+        records += dashboard_records(path)
+    for path in sorted(datasources.glob("*.yml")):
+        records += provisioning_records(path)
+    return records

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from native.run_services import SERVICES
 
@@ -30,6 +31,11 @@ def compose_config(*files: str) -> dict:
 @pytest.fixture(scope="module")
 def services_file() -> dict:
     return compose_config("docker-compose-services.yml")["services"]
+
+
+@pytest.fixture(scope="module")
+def platform() -> dict:
+    return compose_config("docker-compose.yml")["services"]
 
 
 def test_there_is_a_dockerfile_per_service():
@@ -91,3 +97,48 @@ def test_the_frontend_port_is_configurable(monkeypatch):
     monkeypatch.setenv("FRONTEND_PORT", "9123")
     [port] = compose_config("docker-compose-services.yml")["services"]["frontend"]["ports"]
     assert port["published"] == "9123"
+
+
+# The platform: Tempo, Loki and Grafana run only in Docker, so these checks are
+# all that stands between a typo in their configs and a learner's broken stack.
+
+
+def test_the_collector_image_is_contrib_and_reads_our_config(platform):
+    """The config uses contrib components; the image reads this path by default."""
+    collector = platform["otel-collector"]
+    assert collector["image"].startswith("otel/opentelemetry-collector-contrib:")
+    mounted = {(Path(v["source"]), v["target"]) for v in collector["volumes"]}
+    assert (ROOT / "otel-collector-config.yml", "/etc/otelcol-contrib/config.yaml") in mounted
+
+
+def test_tempo_config_is_in_the_tempo_3_shape():
+    """Tempo 3 refuses the 2.x ingester and compactor blocks and the local-blocks processor."""
+    config = yaml.safe_load((ROOT / "tempo" / "tempo.yml").read_text())
+    removed_in_3 = {"ingester", "ingester_client", "compactor", "metrics_generator_client"}
+    assert not removed_in_3 & set(config)
+    generator = config["metrics_generator"]
+    assert "local_blocks" not in generator.get("processor", {})
+    assert "traces_storage" not in generator
+    # Service graphs for Grafana's service map; span metrics come from the collector.
+    assert config["overrides"]["defaults"]["metrics_generator"]["processors"] == ["service-graphs"]
+    [remote_write] = generator["storage"]["remote_write"]
+    assert remote_write["url"] == "http://prometheus:9090/api/v1/write"
+    # The collector reaches Tempo from another container.
+    otlp = config["distributor"]["receivers"]["otlp"]
+    assert otlp["protocols"]["grpc"]["endpoint"] == "0.0.0.0:4317"
+
+
+def test_loki_reports_ready_within_seconds():
+    config = yaml.safe_load((ROOT / "loki" / "loki.yml").read_text())
+    assert config["ingester"]["lifecycler"]["min_ready_duration"] in ("0s", "1s", "2s")
+    assert config["limits_config"]["allow_structured_metadata"] is True  # trace_id lives there
+
+
+@pytest.mark.parametrize("name", ["tempo", "loki"])
+def test_distroless_backends_check_their_own_health(platform, name):
+    """Neither image has a shell or wget: the healthcheck runs the backend's own binary."""
+    container = platform[name]
+    test = container["healthcheck"]["test"]
+    assert test[0] == "CMD" and test[-1] == "-health"
+    assert container["user"] == "10001:10001"
+    assert {port["host_ip"] for port in container["ports"]} == {"127.0.0.1"}

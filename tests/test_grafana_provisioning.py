@@ -98,7 +98,7 @@ def test_every_link_between_data_sources_targets_a_provisioned_one(datasources):
 
 def test_exemplars_open_their_trace(datasources):
     destinations = datasources["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
-    # trace_id: the services' metrics, received over OTLP; traceID: Tempo's span metrics.
+    # trace_id: metrics received over OTLP; traceID: Tempo's service-graph histograms.
     assert {d["name"] for d in destinations} == {"trace_id", "traceID"}
 
 

@@ -1,6 +1,11 @@
-"""Queries to the real backends, over the HTTP APIs Grafana uses too."""
+"""Queries to the real backends of the native platform, over their HTTP APIs.
 
-import base64
+Prometheus answers the same PromQL under Docker and natively. Traces and logs are
+in Jaeger and VictoriaLogs natively (Tempo and Loki under Docker, whose source
+licence keeps them out of the native platform); these clients speak their APIs.
+"""
+
+import json
 import time
 
 import requests
@@ -17,50 +22,6 @@ def wait_for(fetch, timeout: float = 90, interval: float = 1.0):
         if result or time.monotonic() > deadline:
             return result
         time.sleep(interval)
-
-
-def hex_id(value: str) -> str:
-    """Tempo's JSON carries ids base64-encoded (protobuf JSON); Grafana shows hex."""
-    if len(value) in (16, 32) and all(c in "0123456789abcdef" for c in value):
-        return value
-    return base64.b64decode(value).hex()
-
-
-class Tempo:
-    def __init__(self, url: str):
-        self.url = url
-
-    def trace(self, trace_id: str) -> list[dict]:
-        """The spans of a trace, each with its service, as flat dicts ([] if not found)."""
-        response = requests.get(f"{self.url}/api/traces/{trace_id}", timeout=5)
-        if response.status_code == 404:
-            return []
-        response.raise_for_status()
-        spans = []
-        for batch in response.json().get("batches", []):
-            attributes = {a["key"]: a["value"] for a in batch["resource"]["attributes"]}
-            service = attributes["service.name"]["stringValue"]
-            for scope in batch.get("scopeSpans", []):
-                for span in scope["spans"]:
-                    spans.append({
-                        "service": service,
-                        "name": span["name"],
-                        "kind": span.get("kind", ""),
-                        "id": hex_id(span["spanId"]),
-                        "parent": hex_id(span["parentSpanId"]) if span.get("parentSpanId") else "",
-                    })  # fmt: skip
-        return spans
-
-    def search(self, traceql: str, since_seconds: int = 900) -> list[str]:
-        """Trace ids that a TraceQL query finds."""
-        end = int(time.time()) + 60
-        response = requests.get(
-            f"{self.url}/api/search",
-            params={"q": traceql, "start": end - since_seconds - 60, "end": end, "limit": 100},
-            timeout=10,
-        )
-        response.raise_for_status()
-        return [t["traceID"].rjust(32, "0") for t in response.json().get("traces", [])]
 
 
 class Prometheus:
@@ -85,22 +46,67 @@ class Prometheus:
         return [e for series in response.json()["data"] for e in series["exemplars"]]
 
 
-class Loki:
+class Jaeger:
+    """Jaeger v2's query API (the one its UI uses), on port 16686."""
+
     def __init__(self, url: str):
         self.url = url
 
-    def query(self, logql: str, since_seconds: int = 900) -> list[dict]:
-        """The streams a LogQL query returns, each with its labels and values."""
-        end = time.time_ns()
+    def trace(self, trace_id: str) -> list[dict]:
+        """The spans of a trace, each with its service, as flat dicts ([] if not found)."""
+        response = requests.get(f"{self.url}/api/traces/{trace_id}", timeout=5)
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        spans = []
+        for trace in response.json()["data"]:
+            for span in trace["spans"]:
+                tags = {tag["key"]: tag["value"] for tag in span["tags"]}
+                parents = [r["spanID"] for r in span["references"] if r["refType"] == "CHILD_OF"]
+                spans.append({
+                    "service": trace["processes"][span["processID"]]["serviceName"],
+                    "name": span["operationName"],
+                    "kind": tags.get("span.kind", "internal"),
+                    "id": span["spanID"],
+                    "parent": parents[0] if parents else "",
+                    "tags": tags,
+                })  # fmt: skip
+        return spans
+
+    def search(self, service: str, tags: dict | None = None, since_seconds: int = 900) -> list[str]:
+        """Ids of recent traces with a span of `service` that has all these tags."""
+        params = {"service": service, "lookback": f"{since_seconds}s", "limit": 100}
+        if tags:
+            params["tags"] = json.dumps(tags)
+        response = requests.get(f"{self.url}/api/traces", params=params, timeout=10)
+        response.raise_for_status()
+        return [trace["traceID"] for trace in response.json()["data"] or []]
+
+    def dependencies(self, since_seconds: int = 900) -> set[tuple[str, str]]:
+        """Which service calls which: (caller, callee) pairs seen in recent traces."""
+        params = {"endTs": int(time.time() * 1000), "lookback": since_seconds * 1000}
+        response = requests.get(f"{self.url}/api/dependencies", params=params, timeout=10)
+        response.raise_for_status()
+        # A span whose parent is in the same service makes a self-edge: not a call.
+        return {
+            (edge["parent"], edge["child"])
+            for edge in response.json()["data"] or []
+            if edge["parent"] != edge["child"]
+        }
+
+
+class VictoriaLogs:
+    """VictoriaLogs' LogsQL API, on port 9428 (its web UI is at /select/vmui/)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def query(self, logsql: str, since_seconds: int = 900, limit: int = 1000) -> list[dict]:
+        """The log records a LogsQL query finds, newest first, each a dict of its fields."""
         response = requests.get(
-            f"{self.url}/loki/api/v1/query_range",
-            params={
-                "query": logql,
-                "start": end - since_seconds * 10**9,
-                "end": end,
-                "limit": 1000,
-            },
+            f"{self.url}/select/logsql/query",
+            params={"query": logsql, "start": int(time.time()) - since_seconds, "limit": limit},
             timeout=10,
         )
         response.raise_for_status()
-        return response.json()["data"]["result"]
+        return [json.loads(line) for line in response.text.splitlines() if line]

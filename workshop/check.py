@@ -2,15 +2,17 @@
 
     python -m workshop.check 1          # or: make check SECTION=1
 
-Each section makes the services send some telemetry: metrics to Prometheus, logs to
-Loki, traces to Tempo. This asks the backends, over the HTTP APIs that Grafana uses too,
-and prints one line per expected signal: a tick when it arrived in the last 15 minutes, a
-cross and a hint when it did not, with what it asked, so that you can ask it too (in
-Grafana's Explore, for example). The exit code is 0 when everything arrived, 1 otherwise.
+Each section makes the services send some telemetry. Every check asks Prometheus alone,
+in PromQL, so it gives the same answer under Docker Compose and under `make stack`:
+the services' own metrics arrive there, and the collector turns spans and log records
+into metrics there too (traces_span_metrics_* and log_records_total, see
+otel-collector-config.yml). It prints one line per expected signal: a tick when it
+arrived in the last 15 minutes, a cross and a hint when it did not, with the query it
+asked, so that you can ask it too (in Grafana's Explore, or Prometheus's API). The exit
+code is 0 when everything arrived, 1 otherwise.
 
-The platform listens on the same ports of 127.0.0.1 under Docker Compose and under
-`make stack`. PROMETHEUS_URL, LOKI_URL and TEMPO_URL point the checks elsewhere;
-FRONTEND_PORT and OTEL_EXPORTER_OTLP_ENDPOINT mean what they mean to `make run`.
+PROMETHEUS_URL points the checks at another Prometheus; FRONTEND_PORT and
+OTEL_EXPORTER_OTLP_ENDPOINT mean what they mean to `make run`.
 """
 
 import argparse
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from workshop.backends import Loki, Prometheus, Tempo
+from workshop.backends import Prometheus
 
 RECENT_MINUTES = 15  # older telemetry does not count: it may be from another attempt
 
@@ -33,8 +35,8 @@ class Check:
     """One signal that a section expects, how to look for it, and what to do if it is missing."""
 
     signal: str  # what should have arrived, in a few words
-    source: str  # how to look: "up", "promql", "exemplars", "logql" or "traceql"
-    query: str  # for "up" a part of the platform, else a query in the source's language
+    source: str  # how to look: "up", "promql" or "exemplars"
+    query: str  # for "up" a part of the platform, else PromQL
     hint: str  # for when it has not arrived
 
 
@@ -49,13 +51,18 @@ def seen(selector: str) -> str:
     return f"present_over_time({selector}[{RECENT_MINUTES}m])"
 
 
+def seen_where(condition: str) -> str:
+    """PromQL for a condition on series that held at some point recently (a subquery)."""
+    return f"present_over_time(({condition})[{RECENT_MINUTES}m:15s])"
+
+
 SERVICES = ["frontend", "gateway", "geolocator-service", "iss-distance-service"]
 
 # --- The hints --------------------------------------------------------------------------
 
 START_PLATFORM = (
     "Start the telemetry platform: `docker compose up -d otel-collector grafana`, or without "
-    "Docker `make stack` in a terminal of its own. It is ready about 15 s later."
+    "Docker `make stack` in a terminal of its own. It is ready within seconds."
 )
 START_APP = (
     "Start the services: `make run` in a terminal of its own (or `docker compose up "
@@ -80,7 +87,8 @@ NO_RESOURCE = (
 NO_LOGS = (
     "Logs need a LoggerProvider with a BatchLogRecordProcessor and an OTLP log exporter, "
     "and a logging handler that passes Python's log records to it. Add the handler once "
-    "(a second one sends every record twice), and set the root logger's level to INFO."
+    "(a second one sends every record twice), and set the root logger's level to INFO. "
+    "The collector counts the records it receives into `log_records_total`."
 )
 NO_INFO_LOGS = (
     "No INFO records, though the service logs one for each ISS position: the root logger's "
@@ -88,7 +96,8 @@ NO_INFO_LOGS = (
 )
 NO_SPANS = (
     "Spans need a TracerProvider with a BatchSpanProcessor and an OTLP span exporter, set "
-    "before the first span starts. Then submit the form: spans leave within seconds."
+    "before the first span starts. Then submit the form: spans leave within seconds, and "
+    "the collector counts them into `traces_span_metrics_calls_total`."
 )
 NO_POSITION_SPAN = (
     "No span named `iss.position`: wrap the lookup of the ISS position in "
@@ -101,13 +110,18 @@ NO_SPAN_ATTRIBUTE = (
 NO_DISTANCE_SPAN = 'Wrap the distance computation in tracer.start_as_current_span("iss.distance").'
 NO_TRACE_IDS_IN_LOGS = (
     "A log record carries the trace id of the span that is current when it is logged, so "
-    "log inside the span's `with` block. Loki keeps it as the structured metadata "
-    '`trace_id`: `| trace_id!=""` filters on it.'
+    "log inside the span's `with` block. The collector counts records with a trace id "
+    'under has_trace_id="true".'
+)
+NO_SERVER_SPANS = (
+    "No server spans: instrument each service's Flask app, "
+    "FlaskInstrumentor().instrument_app(app), so that every request it serves is a span."
 )
 NO_PROPAGATION = (
-    "Each service's spans are in traces of their own: the trace context does not travel. "
-    "Outgoing calls must carry the W3C `traceparent` header (instrument the requests "
-    "library), and each Flask app must continue the trace it receives (instrument the app)."
+    "This service's server spans start traces of their own: the trace context does not "
+    "travel. Outgoing calls must carry the W3C `traceparent` header (instrument the "
+    "requests library), and each Flask app must continue the trace it receives (instrument "
+    'the app). A span that continues a trace is counted with span_is_root="false".'
 )
 NO_HTTP_METRICS = (
     "Instrument the service's Flask app: it then records http.server.request.duration. "
@@ -119,10 +133,10 @@ NO_EXEMPLARS = (
     "instrumentation (section 4) must be on. Prometheus keeps exemplars in memory only, and "
     "only with --enable-feature=exemplar-storage: submit the form again after a restart."
 )
-NO_SERVICE_GRAPH = (
-    "Tempo's metrics generator draws the service graph from pairs of client and server "
-    "spans in one trace, and writes it to Prometheus about 30 s after the traffic. Submit "
-    "the form, wait half a minute, and check again. Section 4 must pass first."
+NO_SPAN_EXEMPLARS = (
+    "The collector's span_metrics connector keeps an exemplar, a trace id, on its duration "
+    "histogram for the spans it counts: section 3's spans must arrive first. Prometheus keeps "
+    "exemplars in memory only: submit the form again after a restart."
 )
 NO_LOAD = (
     "Start the load generator: `make load`, or `docker compose --profile load up -d` with "
@@ -130,7 +144,8 @@ NO_LOAD = (
 )
 NO_ZERO_CODE = (
     "Run the services with zero-code instrumentation: `make zero-code`. It starts them under "
-    "opentelemetry-instrument, which adds `telemetry.auto.version` to the Resource."
+    "opentelemetry-instrument, which adds `telemetry.auto.version` to the Resource: "
+    "Prometheus shows it as a label of `target_info`."
 )
 NO_FAULT = (
     "Switch a fault on: stop the services and start them again with FAULTS set, for example "
@@ -140,16 +155,21 @@ NO_FAULT = (
 
 # --- What each section expects -----------------------------------------------------------
 
-# The parts of the platform. Every section starts with the ones that its checks ask.
+# The parts of the platform that every section needs.
 PLATFORM = [
     Check("Prometheus is ready", "up", "prometheus", START_PLATFORM),
-    Check("Loki is ready", "up", "loki", START_PLATFORM),
-    Check("Tempo is ready", "up", "tempo", START_PLATFORM),
     Check("the collector accepts OTLP", "up", "collector", START_PLATFORM),
 ]
 
 ISS = 'service_name="iss-distance-service"'
-ISS_SPANS = 'resource.service.name="iss-distance-service"'
+SPANS = "traces_span_metrics_calls_total"  # every span, counted by the collector
+LOGS = "log_records_total"  # every log record, counted by the collector
+SERVER = 'span_kind="SPAN_KIND_SERVER"'
+# A server answer that took over 1 s: the duration histogram's count above its 1 s bucket.
+SLOW_SERVER_SPANS = (
+    f"traces_span_metrics_duration_seconds_count{{{SERVER}}}"
+    f' - ignoring(le) traces_span_metrics_duration_seconds_bucket{{{SERVER}, le="1"}} > 0'
+)
 
 SECTIONS = {
     # The Resource travels with the telemetry: section 1 checks it, on target_info.
@@ -175,47 +195,47 @@ SECTIONS = {
               NO_RESOURCE),
     ]),
     2: Section("Logs", [
-        *[Check(f"logs from {name}", "logql", f'{{service_name="{name}"}}', NO_LOGS)
+        *[Check(f"log records from {name}", "promql",
+                seen(f'{LOGS}{{service_name="{name}"}}'), NO_LOGS)
           for name in SERVICES],
-        Check("INFO logs from iss-distance-service", "logql",
-              f'{{{ISS}}} | severity_text="INFO"', NO_INFO_LOGS),
+        Check("INFO records from iss-distance-service", "promql",
+              seen(f'{LOGS}{{{ISS}, severity_text="INFO"}}'), NO_INFO_LOGS),
     ]),
     3: Section("Tracing", [
-        Check("spans from iss-distance-service", "traceql", f"{{{ISS_SPANS}}}", NO_SPANS),
-        Check("iss.position spans", "traceql",
-              f'{{{ISS_SPANS} && name="iss.position"}}', NO_POSITION_SPAN),
-        Check("... with the attribute iss.position.source", "traceql",
-              f'{{{ISS_SPANS} && name="iss.position" && span.iss.position.source != nil}}',
+        Check("spans from iss-distance-service", "promql", seen(f"{SPANS}{{{ISS}}}"), NO_SPANS),
+        Check("iss.position spans", "promql",
+              seen(f'{SPANS}{{{ISS}, span_name="iss.position"}}'), NO_POSITION_SPAN),
+        Check("... with the attribute iss.position.source", "promql",
+              seen(f'{SPANS}{{{ISS}, span_name="iss.position", iss_position_source!=""}}'),
               NO_SPAN_ATTRIBUTE),
-        Check("iss.distance spans", "traceql",
-              f'{{{ISS_SPANS} && name="iss.distance"}}', NO_DISTANCE_SPAN),
-        Check("iss-distance-service logs carry a trace id", "logql",
-              f'{{{ISS}}} | trace_id!=""', NO_TRACE_IDS_IN_LOGS),
+        Check("iss.distance spans", "promql",
+              seen(f'{SPANS}{{{ISS}, span_name="iss.distance"}}'), NO_DISTANCE_SPAN),
+        Check("iss-distance-service logs carry a trace id", "promql",
+              seen(f'{LOGS}{{{ISS}, has_trace_id="true"}}'), NO_TRACE_IDS_IN_LOGS),
     ]),
     4: Section("Distributed tracing", [
-        # One trace whose root span is the frontend's, with spans from the other three.
-        Check("one trace through all four services, from the frontend", "traceql",
-              '{trace:rootService="frontend"} && {resource.service.name="gateway"}'
-              ' && {resource.service.name="geolocator-service"}'
-              ' && {resource.service.name="iss-distance-service"}',
-              NO_PROPAGATION),
+        # The frontend begins each trace; the three services behind it continue it.
+        Check("the frontend's server spans begin traces", "promql",
+              seen(f'{SPANS}{{service_name="frontend", {SERVER}, span_is_root="true"}}'),
+              NO_SERVER_SPANS),
+        *[Check(f"{name} continues the trace it is called in", "promql",
+                seen(f'{SPANS}{{service_name="{name}", {SERVER}, span_is_root="false"}}'),
+                NO_PROPAGATION)
+          for name in SERVICES[1:]],
         *[Check(f"http_server_request_duration_seconds from {name}", "promql",
                 seen(f'http_server_request_duration_seconds_count{{service_name="{name}"}}'),
                 NO_HTTP_METRICS)
           for name in SERVICES],
     ]),
     5: Section("Correlation", [
+        # Metric -> trace: histogram samples carry the trace id of a request they counted.
         Check("exemplars with a trace_id on http_server_request_duration_seconds", "exemplars",
               "http_server_request_duration_seconds_bucket", NO_EXEMPLARS),
-        *[Check(f"the service graph's edge {client} -> {server}", "promql",
-                seen(f'traces_service_graph_request_total{{client="{client}", '
-                     f'server="{server}"}}'),
-                NO_SERVICE_GRAPH)
-          for client, server in [
-              ("frontend", "gateway"),
-              ("gateway", "geolocator-service"),
-              ("gateway", "iss-distance-service"),
-          ]],
+        Check("exemplars with a trace_id on the collector's span metrics", "exemplars",
+              "traces_span_metrics_duration_seconds_bucket", NO_SPAN_EXEMPLARS),
+        # Log <-> trace: a record carries the trace and span it was written in.
+        Check("iss-distance-service logs carry a trace id", "promql",
+              seen(f'{LOGS}{{{ISS}, has_trace_id="true"}}'), NO_TRACE_IDS_IN_LOGS),
     ]),
     6: Section("Dashboard and load", [
         Check("the frontend serves more than 0.2 requests/s (the load generator)", "promql",
@@ -224,32 +244,30 @@ SECTIONS = {
               NO_LOAD),
     ]),
     7: Section("Zero-code instrumentation", [
-        Check("spans from zero-code instrumentation", "traceql",
-              "{resource.telemetry.auto.version != nil}", NO_ZERO_CODE),
+        Check("telemetry from zero-code instrumentation", "promql",
+              seen('target_info{telemetry_auto_version!=""}'), NO_ZERO_CODE),
     ]),
     8: Section("Troubleshooting", [
         # Any fault shows as a server error (5xx) or as a slow answer.
-        Check("a fault: a server answers with an error, or takes over 1 s", "traceql",
-              "{kind=server && (status=error || duration > 1s)}", NO_FAULT),
+        Check("a fault: a server answers with an error, or takes over 1 s", "promql",
+              seen(f'{SPANS}{{{SERVER}, status_code="STATUS_CODE_ERROR"}}')
+              + " or " + seen_where(SLOW_SERVER_SPANS),
+              NO_FAULT),
     ]),
 }  # fmt: skip
 
 # --- Asking the platform -------------------------------------------------------------
 
-# Which backend each kind of query goes to.
-BACKEND = {"promql": "prometheus", "exemplars": "prometheus", "logql": "loki", "traceql": "tempo"}
-LANGUAGE = {"promql": "PromQL", "exemplars": "exemplars of", "logql": "LogQL", "traceql": "TraceQL"}
+LANGUAGE = {"promql": "PromQL", "exemplars": "exemplars of"}
 # The page that answers 200 once each part is up. The collector has none (it speaks
 # OTLP over gRPC on its port), so for it a TCP connection that opens has to do.
-READY_PAGES = {"prometheus": "/-/ready", "loki": "/ready", "tempo": "/ready", "frontend": "/"}
+READY_PAGES = {"prometheus": "/-/ready", "frontend": "/"}
 
 
 def platform_urls(environ=os.environ) -> dict[str, str]:
     """Where each part listens: the usual local ports, unless the environment says otherwise."""
     return {
         "prometheus": environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090"),
-        "loki": environ.get("LOKI_URL", "http://127.0.0.1:3100"),
-        "tempo": environ.get("TEMPO_URL", "http://127.0.0.1:3200"),
         "collector": environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"),
         "frontend": f"http://127.0.0.1:{environ.get('FRONTEND_PORT', '8080')}",
     }
@@ -271,21 +289,17 @@ def is_up(part: str, url: str) -> bool:
 
 
 def arrived(check: Check, urls: dict[str, str]) -> bool:
-    """Whether the signal arrived recently. Raises requests.RequestException when the
-    backend cannot be asked, or refuses the query."""
-    since = RECENT_MINUTES * 60
+    """Whether the signal arrived recently. Raises requests.RequestException when
+    Prometheus cannot be asked, or refuses the query."""
     match check.source:
         case "up":
             return is_up(check.query, urls[check.query])
         case "promql":
             return bool(Prometheus(urls["prometheus"]).query(check.query))
         case "exemplars":
+            since = RECENT_MINUTES * 60
             exemplars = Prometheus(urls["prometheus"]).exemplars(check.query, since)
             return any("trace_id" in exemplar["labels"] for exemplar in exemplars)
-        case "logql":
-            return bool(Loki(urls["loki"]).query(check.query, since))
-        case "traceql":
-            return bool(Tempo(urls["tempo"]).search(check.query, since))
     raise ValueError(f"unknown source {check.source!r}")
 
 
@@ -330,8 +344,7 @@ class Report:
         try:
             ok, hint = arrived(check, self.urls), check.hint
         except requests.RequestException as error:
-            backend = BACKEND[check.source].capitalize()
-            ok, hint = False, f"Could not ask {backend}: {why_not(error)}"
+            ok, hint = False, f"Could not ask Prometheus: {why_not(error)}"
         self.print(f"  {self.passed if ok else self.failed} {check.signal}")
         if not ok:
             self.failures += 1
@@ -359,10 +372,10 @@ def check_section(number: int, urls: dict[str, str], out=sys.stdout) -> bool:
     """Check one section, print the report; True when everything arrived."""
     section = SECTIONS[number]
     report = Report(urls, out)
-    # First the parts of the platform that the checks ask: without them, nothing else can.
-    backends = {BACKEND[check.source] for check in section.checks if check.source in BACKEND}
-    platform = [check for check in PLATFORM if check.query in backends]
-    window = f" (telemetry of the last {RECENT_MINUTES} minutes)" if backends else ""
+    # First the platform: without it, nothing else can arrive.
+    asks_prometheus = any(check.source != "up" for check in section.checks)
+    platform = PLATFORM if asks_prometheus else []
+    window = f" (telemetry of the last {RECENT_MINUTES} minutes)" if asks_prometheus else ""
     report.print(f"Section {number}, {section.title}{window}:")
     if not report.run(platform):
         report.print("The section's other checks need the platform: start it first.")
