@@ -1,9 +1,18 @@
-"""The HTTP conventions every service follows: a health endpoint, and JSON errors."""
+"""The HTTP conventions every service follows: a health endpoint, JSON errors, bounded
+request sizes, and one deadline per request."""
 
-from flask import Flask, jsonify
+from flask import Flask, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from common.deadline import BUDGET_HEADER, Deadline
+from common.inputs import InvalidInputError
 from common.telemetry import HEALTH_PATH
+
+# Our requests are a short form or a short query string; anything bigger is refused
+# before it costs memory. The server (common/server.py) enforces the header limit.
+MAX_BODY_BYTES = 16 * 1024
+MAX_QUERY_BYTES = 2 * 1024
+MAX_HEADER_BYTES = 16 * 1024
 
 
 def add_health_endpoint(app: Flask) -> None:
@@ -21,3 +30,30 @@ def add_json_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):
         return jsonify(error=error.description), error.code
+
+    @app.errorhandler(InvalidInputError)
+    def invalid_input(error: InvalidInputError):
+        return jsonify(error=str(error)), 400
+
+
+def add_request_limits(app: Flask) -> None:
+    """Refuse a body or a query string bigger than any real request, with 413 or 414."""
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    @app.before_request
+    def refuse_long_query_strings():
+        if len(request.query_string) > MAX_QUERY_BYTES:
+            abort(414, f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
+
+
+def add_deadline(app: Flask) -> None:
+    """Give each request a deadline: the caller's budget, at most REQUEST_BUDGET_SECONDS."""
+
+    @app.before_request
+    def start_the_clock():
+        own_budget = app.config["REQUEST_BUDGET_SECONDS"]
+        g.deadline = Deadline.from_header(request.headers.get(BUDGET_HEADER), own_budget)
+
+
+def request_deadline() -> Deadline:
+    return g.deadline
