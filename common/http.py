@@ -14,6 +14,15 @@ MAX_BODY_BYTES = 16 * 1024
 MAX_QUERY_BYTES = 2 * 1024
 MAX_HEADER_BYTES = 16 * 1024
 
+# Clearer than the framework's generic descriptions of its own errors.
+MESSAGES = {
+    400: "The request is malformed.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: f"The request body is bigger than {MAX_BODY_BYTES} bytes.",
+    431: f"The request headers are bigger than {MAX_HEADER_BYTES} bytes.",
+}
+
 
 def add_health_endpoint(app: Flask) -> None:
     """Answer health checks (Docker's, make run's) without producing telemetry."""
@@ -29,11 +38,18 @@ def add_json_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):
-        return jsonify(error=error.description), error.code
+        return jsonify(error=describe(error)), error.code
 
     @app.errorhandler(InvalidInputError)
     def invalid_input(error: InvalidInputError):
         return jsonify(error=str(error)), 400
+
+
+def describe(error: HTTPException) -> str:
+    """The error's own message, or ours instead of the framework's generic one."""
+    if error.description == type(error).description:
+        return MESSAGES.get(error.code, error.description)
+    return error.description
 
 
 def add_request_limits(app: Flask) -> None:
@@ -44,6 +60,13 @@ def add_request_limits(app: Flask) -> None:
     def refuse_long_query_strings():
         if len(request.query_string) > MAX_QUERY_BYTES:
             abort(414, f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
+
+
+def never_redirect(app: Flask) -> None:
+    """Answer "//" or "/path/" with a 404, not a redirect: Werkzeug builds its routing
+    redirects from the request's Host header, which the client chooses."""
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
 
 
 def add_deadline(app: Flask) -> None:

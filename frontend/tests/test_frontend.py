@@ -101,3 +101,21 @@ def test_an_unreachable_gateway_is_explained(closed_port_url):
 
     assert response.status_code == 502
     assert "The gateway is unreachable." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/", "/nowhere", "/static/style.css"])
+def test_every_answer_carries_the_security_headers(path):
+    response = create_app().test_client().get(path)
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("path", ["//", "/static//style.css", "/healthz/"])
+def test_no_redirect_is_built_from_the_host_header(path):
+    response = create_app().test_client().get(path, headers={"Host": "evil.example"})
+
+    assert response.status_code in {200, 404}
+    assert "Location" not in response.headers

@@ -12,10 +12,18 @@ from werkzeug.exceptions import HTTPException
 
 from common import inputs
 from common.contracts import check_gateway_answer
-from common.http import add_deadline, add_health_endpoint, add_request_limits, request_deadline
+from common.http import (
+    add_deadline,
+    add_health_endpoint,
+    add_request_limits,
+    describe,
+    never_redirect,
+    request_deadline,
+)
 from common.telemetry import current_trace_id, setup_telemetry
 from common.upstream import UpstreamError, get_json
 from webapp.answer import Answer
+from webapp.security import add_security_headers
 
 __version__ = "1.0.0"
 
@@ -32,7 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
     setup_telemetry(app, "frontend", __version__)
     add_health_endpoint(app)
     add_request_limits(app)
+    never_redirect(app)
     add_deadline(app)
+    add_security_headers(app)
     app.register_error_handler(HTTPException, error_page)
     app.add_url_rule("/", view_func=form, methods=["GET"])
     app.add_url_rule("/", view_func=result, methods=["POST"])
@@ -63,7 +73,7 @@ def result():
 
 
 def error_page(error: HTTPException):
-    return page("", error=error.description, status=error.code)
+    return page("", error=describe(error), status=error.code)
 
 
 def page(location: str, answer: Answer | None = None, error: str | None = None, status: int = 200):

@@ -19,6 +19,7 @@ from common.http import (
     add_health_endpoint,
     add_json_errors,
     add_request_limits,
+    never_redirect,
     request_deadline,
 )
 from common.telemetry import setup_telemetry
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     add_health_endpoint(app)
     add_json_errors(app)
     add_request_limits(app)
+    never_redirect(app)
     add_deadline(app)
     app.add_url_rule("/", view_func=iss_distance_from)
     app.register_error_handler(UpstreamError, upstream_error)
