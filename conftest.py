@@ -100,10 +100,11 @@ def serve() -> Iterator[Callable[[Flask], str]]:
             server.shutdown()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def serve_with_waitress() -> Iterator[Callable[[Flask], tuple[str, int]]]:
     """serve_with_waitress(app) runs a Flask app as the services run, under waitress
-    with common/server.py's limits, and returns its (host, port)."""
+    with common/server.py's limits, and returns its (host, port). Servers started here
+    run until the session ends, so module fixtures can share them."""
     servers = []
 
     def start(app: Flask) -> tuple[str, int]:

@@ -2,7 +2,6 @@
 with a status and a message that say what went wrong and where."""
 
 import math
-import threading
 import time
 
 import pytest
@@ -13,7 +12,6 @@ import gateway
 import geolocator
 import iss_distance
 import webapp
-from common.server import create_server
 from tests.raw_upstreams import (
     answers,
     answers_json,
@@ -37,12 +35,10 @@ TOO_SLOW = "The ISS distance service did not answer in time."
 
 
 @pytest.fixture(scope="module")
-def geolocator_url():
+def geolocator_url(serve_with_waitress):
     """The real geolocator, offline, under waitress, shared by this module's tests."""
-    server = create_server(geolocator.create_app({"OFFLINE": True}), "127.0.0.1:0")
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    host, port = serve_with_waitress(geolocator.create_app({"OFFLINE": True}))
+    return f"http://{host}:{port}"
 
 
 def ask_gateway(geolocator_url: str, iss_url: str, budget: float = BUDGET):
