@@ -9,10 +9,11 @@ class OnlineSource:
     """Tracks whether an online source is worth trying right now. Never makes a
     request wait: a request that may not try answers from offline data at once.
 
-    After a failure the source is skipped for a while, so that bad conference Wi-Fi
-    does not cost every request a timeout; then one request, and only one, tries again.
-    `min_interval_seconds` keeps to a usage policy such as Nominatim's one request a
-    second: a request that would break it is not queued, it is told not to try.
+    Until the source has answered once, and for a while after it fails, one request
+    at a time tries it and the others stay offline, so that bad conference Wi-Fi costs
+    one request a timeout, not all of them. `min_interval_seconds` keeps to a usage
+    policy such as Nominatim's one request a second: a request that would break it is
+    not queued, it is told not to try.
     """
 
     def __init__(
@@ -21,8 +22,10 @@ class OnlineSource:
         self.enabled = enabled
         self.retry_after_seconds = retry_after_seconds
         self.min_interval_seconds = min_interval_seconds
-        self._failed_at: float | None = None
+        self._working = False
+        self._failed_at = -math.inf
         self._tried_at = -math.inf
+        self._probe_started_at: float | None = None
         self._lock = threading.Lock()  # waitress serves requests from several threads
 
     def try_now(self) -> bool:
@@ -31,17 +34,25 @@ class OnlineSource:
             return False
         with self._lock:
             now = time.monotonic()
-            if self._failed_at is not None:
-                if now - self._failed_at < self.retry_after_seconds:
-                    return False
-                self._failed_at = now  # this request retries; the others stay offline
             if now - self._tried_at < self.min_interval_seconds:
                 return False
+            if not self._working:
+                if now - self._failed_at < self.retry_after_seconds or self._probing(now):
+                    return False
+                self._probe_started_at = now
             self._tried_at = now
             return True
 
     def succeeded(self) -> None:
-        self._failed_at = None
+        with self._lock:
+            self._working, self._probe_started_at = True, None
 
     def failed(self) -> None:
-        self._failed_at = time.monotonic()
+        with self._lock:
+            self._working, self._probe_started_at = False, None
+            self._failed_at = time.monotonic()
+
+    def _probing(self, now: float) -> bool:
+        # A probe that never reported back (its request crashed) is forgotten in time.
+        started = self._probe_started_at
+        return started is not None and now - started < self.retry_after_seconds

@@ -3,6 +3,7 @@ with a status and a message that say what went wrong and where."""
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -171,3 +172,22 @@ def test_a_real_client_sees_the_same(serve_with_waitress, geolocator_url):
 
     assert response.status_code == 504
     assert response.json() == {"error": TOO_SLOW}
+
+
+def test_only_one_request_waits_for_a_silent_online_source(serve_with_waitress):
+    with raw_upstream(never_answers) as api_url:
+        app = iss_distance.create_app({"ISS_API_URL": api_url, "ISS_API_TIMEOUT_SECONDS": 1})
+        host, port = serve_with_waitress(app)
+
+        def timed_request(_):
+            started = time.monotonic()
+            body = requests.get(f"http://{host}:{port}/?latitude=1&longitude=2", timeout=5).json()
+            return body["source"], time.monotonic() - started
+
+        with ThreadPoolExecutor(4) as pool:
+            answers = sorted(pool.map(timed_request, range(4)), key=lambda answer: answer[1])
+
+    assert [source for source, _ in answers] == ["sgp4"] * 4
+    *at_once, waited = [seconds for _, seconds in answers]
+    assert max(at_once) < 0.5  # answered offline while one request tried the API
+    assert waited < 1 + 0.5

@@ -6,6 +6,7 @@ A request that would exceed one a second is answered from the gazetteer at once,
 labelled as such, rather than made to wait its turn.
 """
 
+import dataclasses
 import logging
 
 from geopy.exc import GeopyError
@@ -64,9 +65,9 @@ class Geocoder:
         found = self._client.geocode(key, timeout=timeout)
         if found is None:
             return None
-        answer = {"name": found.address, "latitude": found.latitude, "longitude": found.longitude}
-        check_place(answer | {"source": "nominatim"})
-        return Place(found.address, found.latitude, found.longitude, "nominatim")
+        place = Place(found.address, found.latitude, found.longitude, "nominatim")
+        check_place(dataclasses.asdict(place))  # a broken answer counts as a failure
+        return place
 
     def _remember(self, key: str, place: Place | None) -> None:
         if len(self._cache) >= CACHE_SIZE:
