@@ -24,6 +24,15 @@ MESSAGES = {
 }
 
 
+def setup_http(app: Flask) -> None:
+    """What every service does: a health endpoint, bounded requests, no redirects, and
+    a deadline for each request. (Its errors' format is each service's own choice.)"""
+    add_health_endpoint(app)
+    add_request_limits(app)
+    never_redirect(app)
+    add_deadline(app)
+
+
 def add_health_endpoint(app: Flask) -> None:
     """Answer health checks (Docker's, make run's) without producing telemetry."""
     app.add_url_rule(HEALTH_PATH, "health", lambda: {"status": "ok"})

@@ -12,14 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from common import inputs
 from common.contracts import check_gateway_answer
-from common.http import (
-    add_deadline,
-    add_health_endpoint,
-    add_request_limits,
-    describe,
-    never_redirect,
-    request_deadline,
-)
+from common.http import describe, request_deadline, setup_http
 from common.telemetry import current_trace_id, setup_telemetry
 from common.upstream import UpstreamError, get_json
 from webapp.answer import Answer
@@ -38,10 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     setup_telemetry(app, "frontend", __version__)
-    add_health_endpoint(app)
-    add_request_limits(app)
-    never_redirect(app)
-    add_deadline(app)
+    setup_http(app)
     add_security_headers(app)
     app.register_error_handler(HTTPException, error_page)
     app.add_url_rule("/", view_func=form, methods=["GET"])

@@ -14,14 +14,7 @@ import os
 from flask import Flask, current_app, jsonify, request
 
 from common.contracts import check_iss, check_place
-from common.http import (
-    add_deadline,
-    add_health_endpoint,
-    add_json_errors,
-    add_request_limits,
-    never_redirect,
-    request_deadline,
-)
+from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import setup_telemetry
 from common.upstream import UpstreamError, get_json
 
@@ -39,11 +32,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     setup_telemetry(app, "gateway", __version__)
-    add_health_endpoint(app)
+    setup_http(app)
     add_json_errors(app)
-    add_request_limits(app)
-    never_redirect(app)
-    add_deadline(app)
     app.add_url_rule("/", view_func=iss_distance_from)
     app.register_error_handler(UpstreamError, upstream_error)
     return app

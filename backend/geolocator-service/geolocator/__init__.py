@@ -10,14 +10,7 @@ import os
 from flask import Flask, abort, current_app, request
 
 from common import faults, inputs
-from common.http import (
-    add_deadline,
-    add_health_endpoint,
-    add_json_errors,
-    add_request_limits,
-    never_redirect,
-    request_deadline,
-)
+from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import setup_telemetry
 from geolocator.gazetteer import Gazetteer
 from geolocator.geocoding import Geocoder
@@ -45,11 +38,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     setup_telemetry(app, "geolocator-service", __version__)
-    add_health_endpoint(app)
+    setup_http(app)
     add_json_errors(app)
-    add_request_limits(app)
-    never_redirect(app)
-    add_deadline(app)
     app.extensions["geocoder"] = Geocoder(
         load_gazetteer(),
         online=not app.config["OFFLINE"],

@@ -15,14 +15,7 @@ from flask import Flask, current_app, g, request
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 
 from common import faults, inputs
-from common.http import (
-    add_deadline,
-    add_health_endpoint,
-    add_json_errors,
-    add_request_limits,
-    never_redirect,
-    request_deadline,
-)
+from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import HEALTH_PATH, setup_telemetry
 from iss_distance.geodesy import surface_distance_km
 from iss_distance.orbit import DEFAULT_TLE_PATH, Orbit
@@ -46,11 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     setup_telemetry(app, "iss-distance-service", __version__)
-    add_health_endpoint(app)
+    setup_http(app)
     add_json_errors(app)
-    add_request_limits(app)
-    never_redirect(app)
-    add_deadline(app)
     app.extensions["iss_tracker"] = IssTracker(
         Orbit.from_file(Path(app.config["ISS_TLE_PATH"])),
         online=not app.config["OFFLINE"],
