@@ -12,6 +12,7 @@ from common.deadline import Deadline
 
 # No answer of our services comes near this; a bigger one is broken, not read whole.
 MAX_ANSWER_BYTES = 64 * 1024
+READ_BYTES = 16 * 1024
 
 # The upstream statuses that mean "bad input" and say so to the user; and a 504, which
 # already names the dependency that was too slow. Anything else becomes our own 502.
@@ -26,6 +27,10 @@ class UpstreamError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+def too_slow(service: str) -> UpstreamError:
+    return UpstreamError(504, f"The {service} did not answer in time.")
 
 
 def get_json(
@@ -82,16 +87,12 @@ def read_bounded(response: requests.Response, ends_at: float, service: str) -> b
         # Each read waits at most what is left; read1 returns whatever has arrived.
         if response.raw.connection and response.raw.connection.sock:
             response.raw.connection.sock.settimeout(left)
-        chunk = response.raw.read1(16 * 1024)
+        chunk = response.raw.read1(READ_BYTES)
         if not chunk:
             return bytes(body)
         body += chunk
         if len(body) > MAX_ANSWER_BYTES:
             raise UpstreamError(502, f"The {service} sent an answer that is too big.")
-
-
-def too_slow(service: str) -> UpstreamError:
-    return UpstreamError(504, f"The {service} did not answer in time.")
 
 
 def _error_message(body: bytes, service: str) -> str:
