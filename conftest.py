@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from werkzeug.serving import make_server
 
 from common import telemetry as common_telemetry
+from common.server import create_server
 
 
 class Telemetry:
@@ -97,6 +98,24 @@ def serve() -> Iterator[Callable[[Flask], str]]:
     for server in servers:
         with contextlib.suppress(Exception):
             server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def serve_with_waitress() -> Iterator[Callable[[Flask], tuple[str, int]]]:
+    """serve_with_waitress(app) runs a Flask app as the services run, under waitress
+    with common/server.py's limits, and returns its (host, port). Servers started here
+    run until the session ends, so module fixtures can share them."""
+    servers = []
+
+    def start(app: Flask) -> tuple[str, int]:
+        server = create_server(app, "127.0.0.1:0")
+        threading.Thread(target=server.run, daemon=True).start()
+        servers.append(server)
+        return "127.0.0.1", server.effective_port
+
+    yield start
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture

@@ -1,9 +1,36 @@
-"""The HTTP conventions every service follows: a health endpoint, and JSON errors."""
+"""The HTTP conventions every service follows: a health endpoint, JSON errors, bounded
+request sizes, and one deadline per request."""
 
-from flask import Flask, jsonify
+from flask import Flask, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from common.deadline import BUDGET_HEADER, Deadline
+from common.inputs import InvalidInputError
 from common.telemetry import HEALTH_PATH
+
+# Our requests are a short form or a short query string; anything bigger is refused
+# before it costs memory. The server (common/server.py) enforces the header limit.
+MAX_BODY_BYTES = 16 * 1024
+MAX_QUERY_BYTES = 2 * 1024
+MAX_HEADER_BYTES = 16 * 1024
+
+# Clearer than the framework's generic descriptions of its own errors.
+MESSAGES = {
+    400: "The request is malformed.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: f"The request body is bigger than {MAX_BODY_BYTES} bytes.",
+    431: f"The request headers are bigger than {MAX_HEADER_BYTES} bytes.",
+}
+
+
+def setup_http(app: Flask) -> None:
+    """What every service does: a health endpoint, bounded requests, no redirects, and
+    a deadline for each request. (Its errors' format is each service's own choice.)"""
+    add_health_endpoint(app)
+    add_request_limits(app)
+    never_redirect(app)
+    add_deadline(app)
 
 
 def add_health_endpoint(app: Flask) -> None:
@@ -20,4 +47,45 @@ def add_json_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def json_error(error: HTTPException):
-        return jsonify(error=error.description), error.code
+        return jsonify(error=describe(error)), error.code
+
+    @app.errorhandler(InvalidInputError)
+    def invalid_input(error: InvalidInputError):
+        return jsonify(error=str(error)), 400
+
+
+def describe(error: HTTPException) -> str:
+    """The error's own message, or ours instead of the framework's generic one."""
+    if error.description == type(error).description:
+        return MESSAGES.get(error.code, error.description)
+    return error.description
+
+
+def add_request_limits(app: Flask) -> None:
+    """Refuse a body or a query string bigger than any real request, with 413 or 414."""
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    @app.before_request
+    def refuse_long_query_strings():
+        if len(request.query_string) > MAX_QUERY_BYTES:
+            abort(414, f"The query string is longer than {MAX_QUERY_BYTES} bytes.")
+
+
+def never_redirect(app: Flask) -> None:
+    """Answer "//" or "/path/" with a 404, not a redirect: Werkzeug builds its routing
+    redirects from the request's Host header, which the client chooses."""
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
+
+
+def add_deadline(app: Flask) -> None:
+    """Give each request a deadline: the caller's budget, at most REQUEST_BUDGET_SECONDS."""
+
+    @app.before_request
+    def start_the_clock():
+        own_budget = app.config["REQUEST_BUDGET_SECONDS"]
+        g.deadline = Deadline.from_header(request.headers.get(BUDGET_HEADER), own_budget)
+
+
+def request_deadline() -> Deadline:
+    return g.deadline

@@ -1,6 +1,23 @@
-"""Calling another service: a timeout on every call, and failures as clear errors."""
+"""Calling another service: within the request's deadline, and failures as clear errors."""
+
+import json
+import time
+from collections.abc import Callable
 
 import requests
+import urllib3
+
+from common.contracts import ContractError
+from common.deadline import Deadline
+
+# No answer of our services comes near this; a bigger one is broken, not read whole.
+MAX_ANSWER_BYTES = 64 * 1024
+READ_BYTES = 16 * 1024
+
+# The upstream statuses that mean "bad input" and say so to the user; and a 504, which
+# already names the dependency that was too slow. Anything else becomes our own 502.
+PASSED_ON = frozenset({400, 404, 504})
+MAX_PASSED_ON_MESSAGE = 300
 
 
 class UpstreamError(Exception):
@@ -12,31 +29,78 @@ class UpstreamError(Exception):
         self.message = message
 
 
-def get_json(service: str, url: str, params: dict, timeout: float) -> dict:
-    """GET a JSON answer from `service`, or raise UpstreamError.
+def too_slow(service: str) -> UpstreamError:
+    return UpstreamError(504, f"The {service} did not answer in time.")
 
-    The upstream's own client errors (400 bad input, 404 unknown place) are passed on
-    as they are; a service that is down answers 502 and one that is too slow 504.
+
+def get_json(
+    service: str,
+    url: str,
+    params: dict,
+    deadline: Deadline,
+    contract: Callable[[object], dict],
+) -> dict:
+    """GET a JSON answer from `service` before the deadline, or raise UpstreamError.
+
+    `contract` checks the answer (see common.contracts); a broken one is a 502.
+
+    The answer is streamed so that the deadline holds for the whole exchange: a
+    `timeout` alone bounds each wait for a byte, and an upstream that trickles a byte
+    at a time would never trip it.
     """
+    seconds = deadline.for_call()
+    if seconds <= 0:
+        raise too_slow(service)
+    ends_at = time.monotonic() + seconds
     try:
-        response = requests.get(url, params=params, timeout=timeout)
-    except requests.Timeout:
-        raise UpstreamError(504, f"The {service} did not answer in time.") from None
-    except requests.RequestException:
+        with requests.get(
+            url, params=params, headers=deadline.header_for_call(), timeout=seconds, stream=True
+        ) as response:
+            body = read_bounded(response, ends_at, service)
+    # Reading the streamed body raises urllib3's exceptions, not requests' wrappers.
+    except (requests.Timeout, urllib3.exceptions.TimeoutError):
+        raise too_slow(service) from None
+    except (requests.RequestException, urllib3.exceptions.HTTPError):
         raise UpstreamError(502, f"The {service} is unreachable.") from None
 
-    if 400 <= response.status_code < 500:
-        raise UpstreamError(response.status_code, _error_message(response))
+    if response.status_code in PASSED_ON:
+        raise UpstreamError(response.status_code, _error_message(body, service))
     if response.status_code != 200:
         raise UpstreamError(502, f"The {service} failed (HTTP {response.status_code}).")
     try:
-        return response.json()
+        answer = json.loads(body)
     except ValueError:
         raise UpstreamError(502, f"The {service} sent an answer that is not JSON.") from None
-
-
-def _error_message(response: requests.Response) -> str:
     try:
-        return str(response.json()["error"])
+        return contract(answer)
+    except ContractError:
+        raise UpstreamError(502, f"The {service} sent an invalid answer.") from None
+
+
+def read_bounded(response: requests.Response, ends_at: float, service: str) -> bytes:
+    """The body, read until `ends_at` at most and never beyond MAX_ANSWER_BYTES."""
+    body = bytearray()
+    while True:
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            raise too_slow(service)
+        # Each read waits at most what is left; read1 returns whatever has arrived.
+        if response.raw.connection and response.raw.connection.sock:
+            response.raw.connection.sock.settimeout(left)
+        chunk = response.raw.read1(READ_BYTES)
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise UpstreamError(502, f"The {service} sent an answer that is too big.")
+
+
+def _error_message(body: bytes, service: str) -> str:
+    """The upstream's own message if it is a short text, else one of ours."""
+    try:
+        message = json.loads(body)["error"]
     except (ValueError, KeyError, TypeError):
-        return f"HTTP {response.status_code}"
+        message = None
+    if isinstance(message, str) and 0 < len(message) <= MAX_PASSED_ON_MESSAGE:
+        return message
+    return f"The {service} could not answer."

@@ -1,8 +1,8 @@
 """Run the four services natively, without Docker: `make run` calls this.
 
 Each service runs in its own process under waitress, the same production WSGI server
-as in the containers. Their output is shown with the service's name in front, and
-Ctrl-C stops them all.
+with the same limits as in the containers (common/server.py). Their output is shown
+with the service's name in front, and Ctrl-C stops them all.
 
     python native/run_services.py            # frontend on http://127.0.0.1:8080
     FRONTEND_PORT=9000 python native/run_services.py
@@ -135,12 +135,12 @@ def _launch(
     service: Service, root: Path, port: int, env: dict, log_dir: Path | None, zero_code: bool
 ) -> subprocess.Popen:
     command = [
-        sys.executable, "-m", "waitress",
+        sys.executable, "-m", "common.server",
         f"--listen=127.0.0.1:{port}",
-        "--call", f"{service.package}:create_app",
+        f"{service.package}:create_app",
     ]  # fmt: skip
     if zero_code:
-        # `opentelemetry-instrument python -m waitress ...` sets up the SDK and instruments
+        # `opentelemetry-instrument python -m common.server ...` sets up the SDK and instruments
         # Flask, requests and logging before the service's own code runs.
         command = [_opentelemetry_instrument(), *command]
     output = open(log_dir / f"{service.name}.log", "wb") if log_dir else subprocess.PIPE  # noqa: SIM115

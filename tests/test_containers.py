@@ -67,7 +67,7 @@ def test_compose_runs_each_service_as_it_runs_natively(services_file, service):
     container = services_file[service.name]
     dockerfile = ROOT / container["build"]["dockerfile"]
     assert dockerfile.parent == ROOT / service.directory
-    command = f'"--listen=0.0.0.0:{service.port}", "--call", "{service.package}:create_app"'
+    command = f'"common.server", "--listen=0.0.0.0:{service.port}", "{service.package}:create_app"'
     assert command in dockerfile.read_text()
     for variable, callee in service.calls.items():
         port = next(s.port for s in SERVICES if s.name == callee)

@@ -49,6 +49,17 @@ def page():
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )  # fmt: skip
         page = browser.new_page(viewport={"width": 1100, "height": 1000})
+        # Collect what the Content-Security-Policy blocks; Chromium reports it both ways.
+        page.violations = []
+        page.on(
+            "console",
+            lambda m: "Content Security Policy" in m.text and page.violations.append(m.text),
+        )
+        page.expose_function("reportViolation", lambda text: page.violations.append(text))
+        page.add_init_script(
+            "document.addEventListener('securitypolicyviolation',"
+            " e => reportViolation(e.violatedDirective + ' ' + e.blockedURI))"
+        )
         yield page
         browser.close()
 
@@ -66,6 +77,8 @@ def test_a_learner_finds_the_iss_from_a_place(page, frontend_url):
     land = page.locator("svg.map use").bounding_box()
     assert land and land["width"] > 500
     assert page.locator("svg.map circle").count() == 2
+    # The page, its stylesheet and its map keep to the strict Content-Security-Policy.
+    assert page.violations == []
 
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "frontend.png", full_page=True)

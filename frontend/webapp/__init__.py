@@ -2,32 +2,38 @@
 
 It calls the gateway, and shows the answer on a small offline map together with the
 request's trace id, which a learner can paste into Grafana to find this very request.
+Every error, the server's and the framework's included, is shown on the same page.
 """
 
 import os
 
 from flask import Flask, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
 
-from common.http import add_health_endpoint
+from common import inputs
+from common.contracts import check_gateway_answer
+from common.http import describe, request_deadline, setup_http
 from common.telemetry import current_trace_id, setup_telemetry
 from common.upstream import UpstreamError, get_json
 from webapp.answer import Answer
+from webapp.security import add_security_headers
 
 __version__ = "1.0.0"
-
-MAX_LOCATION_LENGTH = 200
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         GATEWAY_URL=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8081"),
-        UPSTREAM_TIMEOUT_SECONDS=float(os.environ.get("UPSTREAM_TIMEOUT_SECONDS", "15")),
+        # The total time a form submission may take, the backends' calls included.
+        REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "10")),
     )
     app.config.update(config or {})
 
     setup_telemetry(app, "frontend", __version__)
-    add_health_endpoint(app)
+    setup_http(app)
+    add_security_headers(app)
+    app.register_error_handler(HTTPException, error_page)
     app.add_url_rule("/", view_func=form, methods=["GET"])
     app.add_url_rule("/", view_func=result, methods=["POST"])
     return app
@@ -38,26 +44,26 @@ def form():
 
 
 def result():
-    location = request.form.get("location", "").strip()
-    if not location:
-        return page(location, error="Type the name of a place, for example Paris.", status=400)
-    if len(location) > MAX_LOCATION_LENGTH:
-        error = f"That name is too long: a place name has at most {MAX_LOCATION_LENGTH} characters."
-        return page(location[:MAX_LOCATION_LENGTH], error=error, status=400)
-
+    submitted = request.form.get("location", "")
+    shown = submitted[: inputs.MAX_PLACE_NAME_CHARACTERS]
     try:
+        location = inputs.place_name(submitted)
         answer = get_json(
             "gateway",
             current_app.config["GATEWAY_URL"],
             {"location": location},
-            current_app.config["UPSTREAM_TIMEOUT_SECONDS"],
+            request_deadline(),
+            check_gateway_answer,
         )
-        shown = Answer.from_gateway(answer)
+    except inputs.InvalidInputError as error:
+        return page(shown, error=str(error), status=400)
     except UpstreamError as failure:
-        return page(location, error=failure.message, status=failure.status)
-    except (KeyError, TypeError, ValueError):
-        return page(location, error="The gateway sent an incomplete answer.", status=502)
-    return page(location, answer=shown)
+        return page(shown, error=failure.message, status=failure.status)
+    return page(location, answer=Answer.from_gateway(answer))
+
+
+def error_page(error: HTTPException):
+    return page("", error=describe(error), status=error.code)
 
 
 def page(location: str, answer: Answer | None = None, error: str | None = None, status: int = 200):

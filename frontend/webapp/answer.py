@@ -29,7 +29,7 @@ class Answer:
 
     @classmethod
     def from_gateway(cls, answer: dict) -> "Answer":
-        """Raises KeyError, TypeError or ValueError if the answer is incomplete."""
+        """From an answer that common.contracts.check_gateway_answer accepted."""
         place, iss = answer["place"], answer["iss"]
         return cls(
             place_name=str(place["name"]),

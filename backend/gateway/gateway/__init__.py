@@ -4,15 +4,17 @@
                                "iss": {...from the ISS distance service...}}
 
 It asks the geolocator where the place is, then the ISS distance service how far the
-ISS is from there. Their client errors (400, 404) are passed on; a service that is
-down becomes a 502, and one that is too slow a 504.
+ISS is from there, both within the request's deadline. Their bad-input errors (400,
+404) are passed on; a service that is down or answers nonsense becomes a 502, and one
+that is too slow a 504 that names it.
 """
 
 import os
 
 from flask import Flask, current_app, jsonify, request
 
-from common.http import add_health_endpoint, add_json_errors
+from common.contracts import check_iss, check_place
+from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import setup_telemetry
 from common.upstream import UpstreamError, get_json
 
@@ -24,12 +26,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(
         GEOLOCATOR_URL=os.environ.get("GEOLOCATOR_URL", "http://127.0.0.1:8082"),
         ISS_DISTANCE_URL=os.environ.get("ISS_DISTANCE_URL", "http://127.0.0.1:8083"),
-        UPSTREAM_TIMEOUT_SECONDS=float(os.environ.get("UPSTREAM_TIMEOUT_SECONDS", "10")),
+        # At most this long per request; less when the frontend has less time left.
+        REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "10")),
     )
     app.config.update(config or {})
 
     setup_telemetry(app, "gateway", __version__)
-    add_health_endpoint(app)
+    setup_http(app)
     add_json_errors(app)
     app.add_url_rule("/", view_func=iss_distance_from)
     app.register_error_handler(UpstreamError, upstream_error)
@@ -37,21 +40,16 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def iss_distance_from():
-    timeout = current_app.config["UPSTREAM_TIMEOUT_SECONDS"]
-    place = get_json(
-        "geolocator",
-        current_app.config["GEOLOCATOR_URL"],
-        {"location": request.args.get("location", "")},
-        timeout,
-    )
-    try:
-        coordinates = {"latitude": place["latitude"], "longitude": place["longitude"]}
-    except (KeyError, TypeError):
-        raise UpstreamError(502, "The geolocator sent an answer without coordinates.") from None
-    iss = get_json(
-        "ISS distance service", current_app.config["ISS_DISTANCE_URL"], coordinates, timeout
-    )
+    location = {"location": request.args.get("location", "")}
+    place = ask("geolocator", "GEOLOCATOR_URL", location, check_place)
+    coordinates = {"latitude": place["latitude"], "longitude": place["longitude"]}
+    iss = ask("ISS distance service", "ISS_DISTANCE_URL", coordinates, check_iss)
     return {"place": place, "iss": iss}
+
+
+def ask(service: str, url_setting: str, params: dict, contract) -> dict:
+    url = current_app.config[url_setting]
+    return get_json(service, url, params, request_deadline(), contract)
 
 
 def upstream_error(error: UpstreamError):

@@ -9,15 +9,13 @@ import os
 
 from flask import Flask, abort, current_app, request
 
-from common import faults
-from common.http import add_health_endpoint, add_json_errors
+from common import faults, inputs
+from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import setup_telemetry
 from geolocator.gazetteer import Gazetteer
 from geolocator.geocoding import Geocoder
 
 __version__ = "1.0.0"
-
-MAX_LOCATION_LENGTH = 200
 
 
 @functools.cache
@@ -33,12 +31,14 @@ def create_app(config: dict | None = None) -> Flask:
         NOMINATIM_DOMAIN=os.environ.get("NOMINATIM_DOMAIN", "nominatim.openstreetmap.org"),
         NOMINATIM_SCHEME=os.environ.get("NOMINATIM_SCHEME", "https"),
         NOMINATIM_TIMEOUT_SECONDS=float(os.environ.get("NOMINATIM_TIMEOUT_SECONDS", "3")),
+        # At most this long per request; less when the gateway has less time left.
+        REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "5")),
         FAULTS=faults.from_environment(),
     )
     app.config.update(config or {})
 
     setup_telemetry(app, "geolocator-service", __version__)
-    add_health_endpoint(app)
+    setup_http(app)
     add_json_errors(app)
     app.extensions["geocoder"] = Geocoder(
         load_gazetteer(),
@@ -52,14 +52,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def locate():
-    location = request.args.get("location", "").strip()
-    if not location:
-        abort(400, "Give a place name, for example ?location=Paris.")
-    if len(location) > MAX_LOCATION_LENGTH:
-        abort(400, f"A place name has at most {MAX_LOCATION_LENGTH} characters.")
+    location = inputs.place_name(request.args.get("location", ""))
 
     faults.delay(current_app.config["FAULTS"], "slow-geocoder", 2.0)
-    place = current_app.extensions["geocoder"].locate(location)
+    place = current_app.extensions["geocoder"].locate(location, request_deadline().remaining())
     if place is None:
         abort(404, "No place of that name is known.")
     return {

@@ -121,15 +121,20 @@ def test_nominatim_answers_are_cached(serve):
     assert len(nominatim.requests) == 1
 
 
-def test_nominatim_gets_at_most_one_request_a_second(serve):
+def test_nominatim_gets_at_most_one_request_a_second_and_nobody_waits(serve):
     nominatim = FakeNominatim()
     client = online_app(serve, nominatim).test_client()
-
     client.get("/?location=Berlin")
-    client.get("/?location=Hamburg")
 
-    (first, *_), (second, *_) = nominatim.requests
-    assert second - first >= 0.95
+    started = time.monotonic()
+    too_soon = client.get("/?location=Hamburg").get_json()
+    waited = time.monotonic() - started
+    time.sleep(1)
+    client.get("/?location=Munich")
+
+    assert too_soon["source"] == "gazetteer" and waited < 0.5  # answered offline at once
+    (first, *_), (second, second_query, _) = nominatim.requests
+    assert second - first >= 0.95 and second_query == "munich"
 
 
 def test_a_place_nominatim_does_not_know_is_a_404(serve):

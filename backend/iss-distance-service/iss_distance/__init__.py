@@ -8,15 +8,14 @@
 `location` is that point.
 """
 
-import math
 import os
 from pathlib import Path
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, current_app, g, request
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 
-from common import faults
-from common.http import add_health_endpoint, add_json_errors
+from common import faults, inputs
+from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import HEALTH_PATH, setup_telemetry
 from iss_distance.geodesy import surface_distance_km
 from iss_distance.orbit import DEFAULT_TLE_PATH, Orbit
@@ -33,12 +32,14 @@ def create_app(config: dict | None = None) -> Flask:
         ISS_API_URL=os.environ.get("ISS_API_URL", DEFAULT_API_URL),
         ISS_API_TIMEOUT_SECONDS=float(os.environ.get("ISS_API_TIMEOUT_SECONDS", "2")),
         ISS_TLE_PATH=os.environ.get("ISS_TLE_PATH", str(DEFAULT_TLE_PATH)),
+        # At most this long per request; less when the gateway has less time left.
+        REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "5")),
         FAULTS=faults.from_environment(),
     )
     app.config.update(config or {})
 
     setup_telemetry(app, "iss-distance-service", __version__)
-    add_health_endpoint(app)
+    setup_http(app)
     add_json_errors(app)
     app.extensions["iss_tracker"] = IssTracker(
         Orbit.from_file(Path(app.config["ISS_TLE_PATH"])),
@@ -55,10 +56,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def distance():
-    latitude = coordinate("latitude", 90)
-    longitude = coordinate("longitude", 180)
+    latitude = inputs.coordinate(request.args.get("latitude", ""), "latitude", 90)
+    longitude = inputs.coordinate(request.args.get("longitude", ""), "longitude", 180)
 
-    iss = current_app.extensions["iss_tracker"].position()
+    iss = current_app.extensions["iss_tracker"].position(request_deadline())
     # workshop: section 1 >>>
     g.iss_source = iss.source  # for count_request
     # workshop: section 1 <<<
@@ -74,20 +75,6 @@ def distance():
         "source": iss.source,
         "time": iss.time.isoformat(),
     }
-
-
-def coordinate(name: str, limit: float) -> float:
-    """The query parameter `name` as a number from -limit to limit, or a 400."""
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        abort(400, f"'{name}' is required.")
-    try:
-        value = float(raw)
-    except ValueError:
-        abort(400, f"'{name}' must be a number.")
-    if not math.isfinite(value) or abs(value) > limit:
-        abort(400, f"'{name}' must be between -{limit} and {limit}.")
-    return value
 
 
 # workshop: section 1 >>>

@@ -4,22 +4,24 @@ The answer always says which source it came from, so a fallback is never silent.
 """
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import requests
 from opentelemetry import trace
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
 from common import faults
+from common.contracts import check_number, check_point
+from common.deadline import Deadline
 from common.fallback import OnlineSource
+from common.upstream import UpstreamError, get_json
 from iss_distance.orbit import Orbit
 from iss_distance.telemetry import SOURCE, iss_requests, tracer
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.wheretheiss.at/v1/satellites/25544"
+LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01, in Unix seconds
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,11 @@ class IssTracker:
         self.timeout = timeout
         self.faults = faults
 
-    def position(self) -> IssPosition:
-        """Where the ISS is now."""
+    def position(self, deadline: Deadline) -> IssPosition:
+        """Where the ISS is now, asking the API only within the request's deadline."""
         # workshop: section 3 >>>
         with tracer.start_as_current_span("iss.position") as span:
-            position = self._lookup()
+            position = self._lookup(deadline)
             span.set_attributes({
                 SOURCE: position.source,
                 "iss.latitude": position.latitude,
@@ -61,18 +63,20 @@ class IssTracker:
             })  # fmt: skip
             return position
         # workshop: section 3 ===
-        # return self._lookup()
+        # return self._lookup(deadline)
         # workshop: section 3 <<<
 
-    def _lookup(self) -> IssPosition:
+    def _lookup(self, deadline: Deadline) -> IssPosition:
         faults.delay(self.faults, "iss-latency", 1.5)
         faults.fail_sometimes(self.faults, "iss-errors", 0.25)
-        position = self._from_api() if self.api.should_try() else None
+        # The API gets its own timeout, or what is left of the request's, if less.
+        api_deadline = Deadline(min(self.timeout, deadline.remaining()))
+        position = self._from_api(api_deadline) if self.api.try_now() else None
         return position or self._from_orbit()
 
-    def _from_api(self) -> IssPosition | None:
+    def _from_api(self, deadline: Deadline) -> IssPosition | None:
         try:
-            position = fetch_from_api(self.api_url, self.timeout)
+            position = fetch_from_api(self.api_url, deadline)
         except IssApiError as error:
             self.api.failed()
             # workshop: section 3 >>>
@@ -108,17 +112,18 @@ class IssTracker:
         return IssPosition(latitude, longitude, "sgp4", now)
 
 
-def fetch_from_api(url: str, timeout: float) -> IssPosition:
+def fetch_from_api(url: str, deadline: Deadline) -> IssPosition:
     """Ask the public API where the ISS is. Raises IssApiError."""
     try:
-        response = requests.get(url, timeout=timeout)
-        response.raise_for_status()
-        data = response.json()
-        latitude, longitude = float(data["latitude"]), float(data["longitude"])
-        time = datetime.fromtimestamp(float(data["timestamp"]), UTC)
-    except (requests.RequestException, ValueError, KeyError, TypeError, OverflowError) as error:
-        raise IssApiError(f"{type(error).__name__} from {url}") from error
-    in_range = -90 <= latitude <= 90 and -180 <= longitude <= 180
-    if not (math.isfinite(latitude) and math.isfinite(longitude) and in_range):
-        raise IssApiError(f"coordinates out of range from {url}")
-    return IssPosition(latitude, longitude, "api", time)
+        data = get_json("ISS position API", url, {}, deadline, check_api_answer)
+        time = datetime.fromtimestamp(data["timestamp"], UTC)
+    except UpstreamError as error:
+        raise IssApiError(f"{error} ({url})") from error
+    return IssPosition(data["latitude"], data["longitude"], "api", time)
+
+
+def check_api_answer(answer: object) -> dict:
+    """{"latitude": .., "longitude": .., "timestamp": ..}, all finite numbers in range."""
+    check_point(answer)
+    check_number(answer.get("timestamp"), 0, LATEST_TIMESTAMP, "timestamp")
+    return answer
