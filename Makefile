@@ -55,7 +55,7 @@ check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make ch
 	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-8>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.check $(SECTION)
 
-load: $(VENV)/.runtime ## Submit the form RATE times a second (default 1) until Ctrl-C
+load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with OFFLINE=true services)
 	$(VENV_PYTHON) loadgen/generate_load.py --rate $(or $(RATE),1)
 
 zero-code: $(VENV)/.dev ## Run the uninstrumented code under opentelemetry-instrument
