@@ -70,16 +70,22 @@ screenshots: $(VENV)/.dev ## Retake the README's screenshots of the frontend in 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
 	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update
 
+# pip shows what it downloads and installs: the first run takes a minute or two.
+PIP_INSTALL := $(VENV_PYTHON) -m pip install --disable-pip-version-check --progress-bar on
+
 $(VENV_PYTHON):
+	@echo "Creating the virtualenv in $(VENV), once."
 	$(PYTHON) -m venv $(VENV)
-	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
+	$(PIP_INSTALL) --quiet --upgrade pip
 
 $(VENV)/.runtime: $(VENV_PYTHON) $(RUNTIME_REQUIREMENTS)
-	$(VENV_PYTHON) -m pip install --quiet -r requirements.txt
+	@echo "Installing the services' packages into $(VENV)."
+	$(PIP_INSTALL) -r requirements.txt
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(VENV_PYTHON) -m pip install --quiet -r requirements-dev.txt
+	@echo "Installing the test tools into $(VENV)."
+	$(PIP_INSTALL) -r requirements-dev.txt
 	@touch $@
 
 $(GRAFANA_PARSERS): tests/grafana_parsers/package-lock.json
