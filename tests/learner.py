@@ -38,7 +38,8 @@ class Snippet:
 
     def __str__(self) -> str:
         first = self.code.splitlines()[0]
-        return f"section {self.section}, the snippet in {self.hint['file']} starting {first!r}"
+        where = self.hint.get("file", "no file")
+        return f"section {self.section}, the snippet in {where} starting {first!r}"
 
 
 def snippets() -> list[Snippet]:
@@ -55,8 +56,9 @@ def snippets() -> list[Snippet]:
 def apply(snippet: Snippet, tree: Path) -> None:
     """Type `snippet` into the file of `tree` that its hint names."""
     hint = snippet.hint
-    if "file" not in hint or sum(key in hint for key in PLACEMENTS) != 1:
-        raise SnippetError(f"{snippet}: the hint needs a file and one of {PLACEMENTS}")
+    known = "file" in hint and set(hint) <= {"file", "in", *PLACEMENTS}
+    if not known or sum(key in hint for key in PLACEMENTS) != 1:
+        raise SnippetError(f"{snippet}: the hint needs a file, one of {PLACEMENTS}, and maybe in")
     path = tree / hint["file"]
     if not path.is_file():
         raise SnippetError(f"{snippet}: there is no {hint['file']}")

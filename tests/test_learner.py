@@ -19,6 +19,7 @@ import pytest
 
 from native.run_stack import running_stack
 from tests.learner import SnippetError, apply, snippets
+from tests.readme import code_blocks
 from tests.test_self_check import check_env, services, until_passes
 from workshop.checkpoints import tidy, write_checkpoint
 
@@ -33,6 +34,7 @@ def stack(tmp_path_factory):
 
 def test_every_python_snippet_belongs_to_a_section_with_code():
     assert {snippet.section for snippet in snippets()} == set(SECTIONS_WITH_CODE)
+    assert len(snippets()) == len(code_blocks("python"))  # none outside the sections
 
 
 def type_section(section: int, tree: Path) -> dict[str, list[str]]:
@@ -74,7 +76,8 @@ def test_typing_a_section_reaches_the_next_checkpoint_and_passes_its_check(
     except SnippetError as error:
         pytest.fail(str(error))
 
-    assert differences(typed, tree, expected) == [], f"section {section}"
+    found = differences(typed, tree, expected)
+    assert not found, f"section {section}:\n" + "\n\n".join(found)
 
     with services(stack, tmp_path, root=tree) as running:
         result = until_passes(section, check_env(stack, running))
