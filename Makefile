@@ -55,7 +55,7 @@ check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make ch
 	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-8>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.check $(SECTION)
 
-load: $(VENV)/.runtime ## Submit the form RATE times a second (default 1) until Ctrl-C
+load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with OFFLINE=true services)
 	$(VENV_PYTHON) loadgen/generate_load.py --rate $(or $(RATE),1)
 
 zero-code: $(VENV)/.dev ## Run the uninstrumented code under opentelemetry-instrument
@@ -70,16 +70,22 @@ screenshots: $(VENV)/.dev ## Retake the README's screenshots of the frontend in 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
 	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update
 
+# pip shows what it downloads and installs: the first run takes a minute or two.
+PIP_INSTALL := $(VENV_PYTHON) -m pip install --disable-pip-version-check --progress-bar on
+
 $(VENV_PYTHON):
+	@echo "Creating the virtualenv in $(VENV), once."
 	$(PYTHON) -m venv $(VENV)
-	$(VENV_PYTHON) -m pip install --quiet --upgrade pip
+	$(PIP_INSTALL) --quiet --upgrade pip
 
 $(VENV)/.runtime: $(VENV_PYTHON) $(RUNTIME_REQUIREMENTS)
-	$(VENV_PYTHON) -m pip install --quiet -r requirements.txt
+	@echo "Installing the services' packages into $(VENV)."
+	$(PIP_INSTALL) -r requirements.txt
 	@touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(VENV_PYTHON) -m pip install --quiet -r requirements-dev.txt
+	@echo "Installing the test tools into $(VENV)."
+	$(PIP_INSTALL) -r requirements-dev.txt
 	@touch $@
 
 $(GRAFANA_PARSERS): tests/grafana_parsers/package-lock.json

@@ -38,24 +38,20 @@ from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME, SE
 # Health checks run every few seconds; tracing them would only bury the real requests.
 HEALTH_PATH = "/healthz"
 
-
-# workshop: section 1 >>>
 # Give up on an export after 3 s rather than the exporter's default 10 s. On the way out a
 # service flushes three signals one after the other, and Docker kills a container that
 # takes more than 10 s to stop: with the collector down, 3 x 10 s would be too long.
 EXPORT_TIMEOUT_SECONDS = 3
-# workshop: section 1 <<<
-
-# workshop: section 0 >>>
 SHUTDOWN_DEADLINE_SECONDS = 5
-# workshop: section 0 <<<
 
-# workshop: section 2 >>>
+# The console's log lines, once logs go through OpenTelemetry (section 2): with the ids
+# of the trace and span they were written in.
 CONSOLE_LOG_FORMAT = (
     "%(asctime)s %(levelname)s [%(name)s] [trace_id=%(otelTraceID)s span_id=%(otelSpanID)s]"
     " %(message)s"
 )
-# workshop: section 2 <<<
+
+logger = logging.getLogger(__name__)
 
 
 def setup_telemetry(app: Flask, service_name: str, service_version: str) -> None:
@@ -76,7 +72,6 @@ def setup_telemetry(app: Flask, service_name: str, service_version: str) -> None
 
 
 # workshop: section 0 >>>
-logger = logging.getLogger(__name__)
 _configured = False
 
 
@@ -105,9 +100,6 @@ def configure_opentelemetry(
 
     # Who is sending: every span, metric and log record carries this Resource.
     resource = build_resource(service_name, service_version)
-
-    # Batch processors and periodic readers export from background threads: a slow or
-    # unreachable collector never delays a request.
 
     # workshop: section 1 >>>
     # Metrics: export every 5 s rather than every 60 s, so that learners see them sooner.
@@ -143,7 +135,8 @@ def configure_opentelemetry(
     # workshop: section 2 <<<
 
     # workshop: section 3 >>>
-    # Traces.
+    # Traces, exported in batches from a background thread: a slow or unreachable
+    # collector never delays a request.
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(
         BatchSpanProcessor(span_exporter or OTLPSpanExporter(timeout=EXPORT_TIMEOUT_SECONDS))
@@ -187,7 +180,6 @@ def current_trace_id() -> str | None:
 # workshop: section 4 <<<
 
 
-# workshop: section 0 >>>
 def telemetry_disabled() -> bool:
     return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
 
@@ -230,6 +222,3 @@ def _start_the_flush_deadline() -> None:
 def _give_up_flushing() -> None:
     print(f"Telemetry not flushed after {SHUTDOWN_DEADLINE_SECONDS} s; exiting.", file=sys.stderr)
     os._exit(1)
-
-
-# workshop: section 0 <<<

@@ -4,17 +4,36 @@ import re
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-FENCE = re.compile(r"^( *)```(\w+)\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
+# A fenced block, and the HTML comment right above it, if any (tests/learner.py).
+FENCE = re.compile(
+    r"(?:^<!-- (?P<hint>[^\n]*) -->\n)?"
+    r"^(?P<indent> *)```(?P<language>\w+)\n(?P<body>.*?)^(?P=indent)```",
+    re.DOTALL | re.MULTILINE,
+)
+SECTION = re.compile(r"^## Section (\d+):", re.MULTILINE)
+
+
+def blocks(text: str, language: str) -> list[re.Match]:
+    """Every fenced block of that language in `text`."""
+    return [match for match in FENCE.finditer(text) if match["language"] == language]
+
+
+def body(block: re.Match) -> str:
+    """A block's code, with its indentation removed."""
+    lines = [line.removeprefix(block["indent"]) for line in block["body"].splitlines()]
+    return "\n".join(lines)
 
 
 def code_blocks(language: str) -> list[str]:
     """Every fenced block of that language, with its indentation removed."""
-    blocks = []
-    for indent, lang, body in FENCE.findall(README.read_text()):
-        if lang == language:
-            lines = [line.removeprefix(indent) for line in body.splitlines()]
-            blocks.append("\n".join(lines))
-    return blocks
+    return [body(block) for block in blocks(README.read_text(), language)]
+
+
+def sections() -> dict[int, str]:
+    """The text of each workshop section, by number."""
+    parts = SECTION.split(README.read_text())
+    following = (text.partition("\n## ")[0] for text in parts[2::2])
+    return dict(zip(map(int, parts[1::2]), following, strict=True))
 
 
 def commands() -> list[str]:

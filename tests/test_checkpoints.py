@@ -248,21 +248,29 @@ def test_checkout_puts_the_working_tree_at_the_start_of_a_section(learner_repo):
     assert git(learner_repo, "stash", "list") == ""  # nothing of the learner's to save
 
 
-def test_a_learners_own_work_is_stashed_before_a_checkout(learner_repo):
+def test_a_learners_own_work_is_stashed_and_the_printed_recipe_brings_it_back(learner_repo):
     greeting = learner_repo / "app/greeting.py"
+    notes = learner_repo / "notes.txt"  # a file of the learner's own, never touched
+    notes.write_text("section 1: counters\n")
     workshop(learner_repo, "checkout", "1")
-    work = greeting.read_text().replace("def greet(name):", "def greet(name):\n    pass")
-    greeting.write_text(work)
+    first = greeting.read_text().replace("def greet(name):", "def greet(name):\n    pass")
+    greeting.write_text(first)
     assert "your own changes" in workshop(learner_repo, "status")
 
     output = workshop(learner_repo, "checkout", "2")
 
-    assert "git stash pop" in output
     assert "workshop: my work before checkout 2" in git(learner_repo, "stash", "list")
     assert "logger.info" in greeting.read_text()
-
-    # make solution, then git stash pop: the learner's work is back.
+    recipe = re.search(
+        r"To get your changes back: make solution, then (git stash apply \w+)", output
+    )
+    # More work, saved by a second stash on top of the first before the learner recovers.
+    greeting.write_text(greeting.read_text() + "# more\n")
     workshop(learner_repo, "solution")
     assert greeting.read_text() == GREETING
-    git(learner_repo, "stash", "pop")
-    assert greeting.read_text() == work
+    assert len(git(learner_repo, "stash", "list").splitlines()) == 2
+
+    git(learner_repo, *recipe[1].split()[1:])
+
+    assert greeting.read_text() == first
+    assert notes.read_text() == "section 1: counters\n"

@@ -1,8 +1,9 @@
-"""README.md is the workshop: its snippets are the solution code, its commands work.
+"""README.md is the workshop: its snippets are the workshop's code, its commands work.
 
 The queries it shows are run against the real platform in tests/test_platform.py.
 """
 
+import ast
 import os
 import re
 import shlex
@@ -14,26 +15,18 @@ from pathlib import Path
 import pytest
 
 from common.faults import KNOWN as KNOWN_FAULTS
-from tests.readme import code_blocks, commands
-from workshop.checkpoints import SECTIONS, checkpoint_source
+from tests.learner import snippets
+from tests.readme import commands
+from workshop.checkpoints import checkpoint_file, is_marked
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def solution_lines(path: Path) -> list[str]:
-    """A source file as the finished code reads: without markers or "before" lines.
-
-    The start of the last section is the finished solution.
-    """
-    return checkpoint_source(path.read_text(), SECTIONS[-1], str(path)).splitlines()
-
-
-def python_sources() -> list[Path]:
-    tracked = subprocess.run(
-        ["git", "ls-files", "*.py"], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split()
-    return [ROOT / name for name in tracked]
+def code_at_the_end_of(section: int, path: str) -> str:
+    """A file as the checkpoint after `section` has it: the code when the section is done."""
+    text = (ROOT / path).read_text()
+    return checkpoint_file(text, section + 1, path) if is_marked(path, text) else text
 
 
 def appears_in(snippet: list[str], lines: list[str]) -> bool:
@@ -45,12 +38,32 @@ def appears_in(snippet: list[str], lines: list[str]) -> bool:
     return False
 
 
-@pytest.mark.parametrize("snippet", code_blocks("python"), ids=lambda s: s.splitlines()[0][:50])
-def test_every_python_snippet_is_in_the_solution_code(snippet):
-    lines = textwrap.dedent(snippet).splitlines()
-    assert any(appears_in(lines, solution_lines(path)) for path in python_sources()), (
-        "this README snippet is not in the code any more:\n" + snippet
-    )
+def imported_names(code: str) -> set[tuple[str, str]]:
+    """(module, name) for every name that `code` imports."""
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.ImportFrom):
+            names |= {(node.module, alias.name) for alias in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {(alias.name, "") for alias in node.names}
+    return names
+
+
+def only_imports(code: str) -> bool:
+    return all(isinstance(n, ast.Import | ast.ImportFrom) for n in ast.parse(code).body)
+
+
+@pytest.mark.parametrize("snippet", snippets(), ids=str)
+def test_every_python_snippet_is_in_the_code_when_its_section_is_done(snippet):
+    """Imports are merged and sorted in the code, so they are compared by name; and
+    blank lines are the learner's to choose."""
+    code = code_at_the_end_of(snippet.section, snippet.hint["file"])
+    if only_imports(snippet.code):
+        assert imported_names(snippet.code) <= imported_names(code), snippet
+    else:
+        lines = [line for line in textwrap.dedent(snippet.code).splitlines() if line.strip()]
+        in_code = [line for line in code.splitlines() if line.strip()]
+        assert appears_in(lines, in_code), f"{snippet} is not in the code any more"
 
 
 def split(command: str) -> tuple[dict, list[str]]:

@@ -24,8 +24,9 @@ the imports that are no longer used.
     python -m workshop.checkpoints status       # which section the working tree is at
 
 Before it rewrites anything, `checkout` and `solution` save your own changes to the
-marked files in a git stash. `make checkout SECTION=3`, `make solution` and
-`make status` run these from the repository's root.
+marked files in a git stash, and print the command that brings them back. They leave
+every other file as it is. `make checkout SECTION=3`, `make solution` and `make status`
+run these from the repository's root.
 """
 
 import argparse
@@ -284,34 +285,43 @@ def sections_matching(solution: dict[str, str]) -> list[int]:
     return [section for section in SECTIONS if tree_holds(checkpoint_of(solution, section))]
 
 
-def save_own_work(solution: dict[str, str], before: str, get_back: str) -> None:
-    """Stash the learner's changes to the marked files, unless they are a checkpoint."""
+def save_own_work(solution: dict[str, str], before: str) -> str | None:
+    """Stash the learner's changes to the marked files, unless they are a checkpoint.
+
+    Return the stash's commit: `git stash apply <commit>` brings the changes back, onto
+    the solution, however many stashes come after it.
+    """
     if tree_holds(solution) or sections_matching(solution):
-        return
+        return None
     message = f"workshop: my work before {before}"
     git("stash", "push", "--message", message, "--", *solution)
-    print(f'Your changes to the marked files are saved in a git stash, "{message}".')
-    print(f"To get them back: {get_back}.\n")
+    commit = git("rev-parse", "--short=12", "stash@{0}").strip()
+    print(f'Your changes to the workshop\'s files are saved in a git stash, "{message}".')
+    return commit
 
 
 def checkout(section: int) -> None:
     solution = committed_solution()
-    save_own_work(solution, f"checkout {section}", "make solution, then git stash pop")
+    saved = save_own_work(solution, f"checkout {section}")
     checkpoint = checkpoint_of(solution, section)
     changing = [path for path, text in checkpoint.items() if not tree_holds({path: text})]
     for path in changing:
         (ROOT / path).write_bytes(checkpoint[path].encode())
     report(changing, f"Rewrote for the start of section {section}:")
     print(f"The working tree is now at the start of section {section}.")
+    if saved:
+        print(f"To get your changes back: make solution, then git stash apply {saved}")
 
 
 def restore_solution() -> None:
     solution = committed_solution()
     changing = [path for path, text in solution.items() if not tree_holds({path: text})]
-    save_own_work(solution, "solution", "git stash pop")
+    saved = save_own_work(solution, "solution")
     git("checkout", "HEAD", "--", *solution)
     report(changing, "Restored from the last commit:")
     print("The working tree now holds the finished solution.")
+    if saved:
+        print(f"To get your changes back: git stash apply {saved}")
 
 
 def report(paths: list[str], done: str) -> None:
