@@ -21,16 +21,21 @@ MAX_PASSED_ON_MESSAGE = 300
 
 
 class UpstreamError(Exception):
-    """Another service failed us. `status` is what we should answer in turn."""
+    """Another service failed us. `status` is what we should answer in turn.
 
-    def __init__(self, status: int, message: str):
+    `error_type` names the failure in a few words that telemetry can group by (the
+    error.type attribute): the exception's class, or the upstream's HTTP status.
+    """
+
+    def __init__(self, status: int, message: str, error_type: str = "UpstreamError"):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.error_type = error_type
 
 
-def too_slow(service: str) -> UpstreamError:
-    return UpstreamError(504, f"The {service} did not answer in time.")
+def too_slow(service: str, error_type: str = "Timeout") -> UpstreamError:
+    return UpstreamError(504, f"The {service} did not answer in time.", error_type)
 
 
 def get_json(
@@ -58,23 +63,27 @@ def get_json(
         ) as response:
             body = read_bounded(response, ends_at, service)
     # Reading the streamed body raises urllib3's exceptions, not requests' wrappers.
-    except (requests.Timeout, urllib3.exceptions.TimeoutError):
-        raise too_slow(service) from None
-    except (requests.RequestException, urllib3.exceptions.HTTPError):
-        raise UpstreamError(502, f"The {service} is unreachable.") from None
+    except (requests.Timeout, urllib3.exceptions.TimeoutError) as error:
+        raise too_slow(service, type(error).__name__) from None
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+        message = f"The {service} is unreachable."
+        raise UpstreamError(502, message, type(error).__name__) from None
 
-    if response.status_code in PASSED_ON:
-        raise UpstreamError(response.status_code, _error_message(body, service))
-    if response.status_code != 200:
-        raise UpstreamError(502, f"The {service} failed (HTTP {response.status_code}).")
+    status = response.status_code
+    if status in PASSED_ON:
+        raise UpstreamError(status, _error_message(body, service), str(status))
+    if status != 200:
+        raise UpstreamError(502, f"The {service} failed (HTTP {status}).", str(status))
     try:
         answer = json.loads(body)
     except ValueError:
-        raise UpstreamError(502, f"The {service} sent an answer that is not JSON.") from None
+        message = f"The {service} sent an answer that is not JSON."
+        raise UpstreamError(502, message, "InvalidJSON") from None
     try:
         return contract(answer)
     except ContractError:
-        raise UpstreamError(502, f"The {service} sent an invalid answer.") from None
+        message = f"The {service} sent an invalid answer."
+        raise UpstreamError(502, message, "ContractError") from None
 
 
 def read_bounded(response: requests.Response, ends_at: float, service: str) -> bytes:
@@ -92,7 +101,8 @@ def read_bounded(response: requests.Response, ends_at: float, service: str) -> b
             return bytes(body)
         body += chunk
         if len(body) > MAX_ANSWER_BYTES:
-            raise UpstreamError(502, f"The {service} sent an answer that is too big.")
+            message = f"The {service} sent an answer that is too big."
+            raise UpstreamError(502, message, "AnswerTooBig")
 
 
 def _error_message(body: bytes, service: str) -> str:

@@ -270,8 +270,10 @@ def main():
     if args.print_path:
         print(known[args.print_path].binary)
         return
+    started = time.monotonic()
     for name in args.names or known:
         build(known[name])
+    print(f"backends ready in {time.monotonic() - started:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ dependencies instead.
 
 import re
 import socket
+import time
 
 import pytest
 import requests
@@ -58,7 +59,12 @@ def platform(tmp_path_factory):
         logs = tmp_path_factory.mktemp("service-logs")
         with start_services(env, free_ports(), logs) as services:
             frontend = services.urls["frontend"]
-            responses = [submit(frontend, place) for place in PLACES]
+            responses = []
+            for place in PLACES:
+                responses.append(submit(frontend, place))
+                # At a learner's pace: counts derived in the collector get a sample per
+                # export, and a rate() over them needs at least two.
+                time.sleep(1)
             assert [r.status_code for r in responses] == [200] * len(PLACES)
             assert submit(frontend, "Atlantis-under-the-sea").status_code == 404
             yield {
