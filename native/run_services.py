@@ -32,6 +32,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script, too: the services' shared code
+from common.telemetry import EXPORT_DELAYS_MS  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,9 @@ ZERO_CODE_SETTINGS = {
     "OTEL_METRICS_EXPORTER": "otlp",
     "OTEL_LOGS_EXPORTER": "otlp",
     # As by hand: the stable HTTP conventions (http.server.request.duration, in seconds),
-    # metrics every 5 s rather than 60 s, and no traces of the health checks.
+    # exports within a second, and no traces of the health checks.
     "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
-    "OTEL_METRIC_EXPORT_INTERVAL": "5000",
+    **EXPORT_DELAYS_MS,
     "OTEL_PYTHON_FLASK_EXCLUDED_URLS": "/healthz",
     # The logging instrumentation sends log records over OTLP in any case; this also
     # shows INFO records on the console, with their trace and span ids.

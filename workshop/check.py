@@ -70,7 +70,7 @@ START_APP = (
 )
 NO_METRICS = (
     "Submit the form at least once: a counter appears at its first add(). Metrics leave "
-    "every 5 s. Prometheus calls the counter `iss.requests` `iss_requests_total`. Still "
+    "every second. Prometheus calls the counter `iss.requests` `iss_requests_total`. Still "
     "nothing? Check that the MeterProvider has a PeriodicExportingMetricReader, and that "
     "OTEL_EXPORTER_OTLP_ENDPOINT is the collector's address, with http:// in front."
 )
