@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from common import telemetry as common_telemetry
 from common.server import create_server
+from native.run_stack import running_stack
 
 
 class Telemetry:
@@ -116,6 +117,17 @@ def serve_with_waitress() -> Iterator[Callable[[Flask], tuple[str, int]]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The native platform (make stack), for the tests of one module.
+
+    The backends keep what they receive, so each module that asks them gets a platform
+    of its own: one module's telemetry never answers another's question.
+    """
+    with running_stack(data_dir=tmp_path_factory.mktemp("stack")) as platform:
+        yield platform
 
 
 @pytest.fixture

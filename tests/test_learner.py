@@ -17,19 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from native.run_stack import running_stack
 from tests.learner import SnippetError, apply, snippets
 from tests.readme import code_blocks
-from tests.test_self_check import check_env, services, until_passes
+from tests.self_checks import check_env, services, until_passes
 from workshop.checkpoints import tidy, write_checkpoint
 
 SECTIONS_WITH_CODE = range(5)
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack(data_dir=tmp_path_factory.mktemp("stack")) as stack:
-        yield stack
 
 
 def test_every_python_snippet_belongs_to_a_section_with_code():

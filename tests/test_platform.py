@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from native.run_services import SERVICES, start_services
-from native.run_stack import URLS, running_stack
+from native.run_stack import URLS
 from tests.browser_like import free_ports, submit, trace_id_of
 from tests.grafana_queries import grafana_side_queries
 from tests.readme import README, code_blocks
@@ -43,38 +43,35 @@ def closed_port_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
+def platform(stack, tmp_path_factory):
     """The platform and the services, after a few form submissions."""
-    with running_stack(data_dir=tmp_path_factory.mktemp("stack")) as stack:
-        # The online data sources fail (no internet in tests), and the services fall
-        # back to offline data: the failure shows in the telemetry, as it should.
-        env = {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"],
-            "OTEL_BSP_SCHEDULE_DELAY": "500",
-            "OTEL_METRIC_EXPORT_INTERVAL": "2000",
-            "ISS_API_URL": closed_port_url(),
-            "NOMINATIM_DOMAIN": closed_port_url().removeprefix("http://"),
-            "NOMINATIM_SCHEME": "http",
+    # The online data sources fail (no internet in tests), and the services fall
+    # back to offline data: the failure shows in the telemetry, as it should.
+    env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"],
+        "ISS_API_URL": closed_port_url(),
+        "NOMINATIM_DOMAIN": closed_port_url().removeprefix("http://"),
+        "NOMINATIM_SCHEME": "http",
+    }
+    logs = tmp_path_factory.mktemp("service-logs")
+    with start_services(env, free_ports(), logs) as services:
+        frontend = services.urls["frontend"]
+        responses = []
+        for place in PLACES:
+            responses.append(submit(frontend, place))
+            # At a learner's pace: counts derived in the collector get a sample per
+            # export, and a rate() over them needs at least two.
+            time.sleep(1)
+        assert [r.status_code for r in responses] == [200] * len(PLACES)
+        assert submit(frontend, "Atlantis-under-the-sea").status_code == 404
+        yield {
+            "stack": stack,
+            "frontend": frontend,
+            "trace_ids": [trace_id_of(r) for r in responses],
+            "jaeger": Jaeger(stack.urls["jaeger"]),
+            "prometheus": Prometheus(stack.urls["prometheus"]),
+            "logs": VictoriaLogs(stack.urls["victoria_logs"]),
         }
-        logs = tmp_path_factory.mktemp("service-logs")
-        with start_services(env, free_ports(), logs) as services:
-            frontend = services.urls["frontend"]
-            responses = []
-            for place in PLACES:
-                responses.append(submit(frontend, place))
-                # At a learner's pace: counts derived in the collector get a sample per
-                # export, and a rate() over them needs at least two.
-                time.sleep(1)
-            assert [r.status_code for r in responses] == [200] * len(PLACES)
-            assert submit(frontend, "Atlantis-under-the-sea").status_code == 404
-            yield {
-                "stack": stack,
-                "frontend": frontend,
-                "trace_ids": [trace_id_of(r) for r in responses],
-                "jaeger": Jaeger(stack.urls["jaeger"]),
-                "prometheus": Prometheus(stack.urls["prometheus"]),
-                "logs": VictoriaLogs(stack.urls["victoria_logs"]),
-            }
 
 
 # --- Traces, in Jaeger ------------------------------------------------------------------

@@ -10,77 +10,15 @@ tests run in the order of the workshop on one platform: the checkpoints first, t
 finished solution, then what sections 6 to 8 add.
 """
 
-import contextlib
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from native.run_services import start_services
-from native.run_stack import running_stack
-from tests.browser_like import free_ports, submit
+from tests.browser_like import submit
+from tests.self_checks import check_env, platform_env, run_check, services, until_passes
 from workshop.check import SECTIONS, arrived, platform_urls
-from workshop.checkpoints import ROOT, write_checkpoint
-
-FAST_EXPORT = {
-    "OFFLINE": "true",  # no internet in tests: no slow online lookups either
-    "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-    "OTEL_BSP_SCHEDULE_DELAY": "200",
-    "OTEL_BLRP_SCHEDULE_DELAY": "200",
-}
-PLACES = ["Paris", "Nairobi", "Tokyo"]
-
-
-def run_check(section: int, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """`python -m workshop.check SECTION`, as `make check` runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "workshop.check", str(section)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def until_passes(
-    section: int, env: dict[str, str], timeout: float = 60
-) -> subprocess.CompletedProcess:
-    """Run the check every 2 s until it passes or time is up; return its last run."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = run_check(section, env)
-        if result.returncode == 0 or time.monotonic() > deadline:
-            return result
-        time.sleep(2)
-
-
-def platform_env(stack) -> dict[str, str]:
-    """The environment that points the checks at this platform."""
-    return {
-        "PROMETHEUS_URL": stack.urls["prometheus"],
-        "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"],
-    }
-
-
-def check_env(stack, running) -> dict[str, str]:
-    """The environment that points the checks at this platform and these services."""
-    return platform_env(stack) | {"FRONTEND_PORT": str(urlsplit(running.urls["frontend"]).port)}
-
-
-@contextlib.contextmanager
-def services(stack, log_dir: Path, root: Path = ROOT, env=None, **options):
-    """The four services from `root`, exporting to the platform, after a few form submissions."""
-    env = {**FAST_EXPORT, "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"], **(env or {})}
-    with start_services(env, free_ports(), log_dir, root=root, **options) as running:
-        for place in PLACES:
-            assert submit(running.urls["frontend"], place).status_code == 200
-        yield running
-
+from workshop.checkpoints import write_checkpoint
 
 # --- Without a platform -------------------------------------------------------------------
 
@@ -129,12 +67,6 @@ def test_where_the_output_cannot_show_check_marks_it_says_ok_and_missing(nowhere
 
 
 # --- The platform ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack(data_dir=tmp_path_factory.mktemp("stack")) as stack:
-        yield stack
 
 
 QUERIES = [c for section in SECTIONS.values() for c in section.checks if c.source != "up"]

@@ -1,0 +1,69 @@
+"""Running the workshop's self-checks against a platform, as a learner would.
+
+Shared by the self-check tests and the learner simulator: the services from a tree of
+the workshop's code, exporting to a native platform, and `python -m workshop.check N`.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from native.run_services import start_services
+from tests.browser_like import free_ports, submit
+from workshop.checkpoints import ROOT
+
+# No internet in tests: no slow online lookups either. The services export within a
+# second by default (EXPORT_DELAYS_MS in common/telemetry.py).
+OFFLINE = {"OFFLINE": "true"}
+PLACES = ["Paris", "Nairobi", "Tokyo"]
+
+
+def run_check(section: int, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`python -m workshop.check SECTION`, as `make check` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "workshop.check", str(section)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def until_passes(
+    section: int, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess:
+    """Run the check every 2 s until it passes or time is up; return its last run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = run_check(section, env)
+        if result.returncode == 0 or time.monotonic() > deadline:
+            return result
+        time.sleep(2)
+
+
+def platform_env(stack) -> dict[str, str]:
+    """The environment that points the checks at this platform."""
+    return {
+        "PROMETHEUS_URL": stack.urls["prometheus"],
+        "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"],
+    }
+
+
+def check_env(stack, running) -> dict[str, str]:
+    """The environment that points the checks at this platform and these services."""
+    return platform_env(stack) | {"FRONTEND_PORT": str(urlsplit(running.urls["frontend"]).port)}
+
+
+@contextlib.contextmanager
+def services(stack, log_dir: Path, root: Path = ROOT, env=None, **options):
+    """The four services from `root`, exporting to the platform, after a few form submissions."""
+    env = {**OFFLINE, "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"], **(env or {})}
+    with start_services(env, free_ports(), log_dir, root=root, **options) as running:
+        for place in PLACES:
+            assert submit(running.urls["frontend"], place).status_code == 200
+        yield running
