@@ -28,7 +28,7 @@ SERVICE_PATHS = ["frontend", "backend/gateway", "backend/geolocator-service",
                  "backend/iss-distance-service"]  # fmt: skip
 PLACE = {"name": "Paris, France", "latitude": 48.85, "longitude": 2.35, "source": "gazetteer"}
 ISS = {"distance": 1.0, "location": {"latitude": 1.0, "longitude": 2.0}, "source": "sgp4",
-       "time": "2026-11-21T12:00:00+00:00"}  # fmt: skip
+       "time": "2026-11-21T12:00:00+00:00", "tle_age_days": 69}  # fmt: skip
 
 
 def load_raw_upstreams():

@@ -6,6 +6,9 @@ import math
 # Half the way round the Earth, the furthest two points on its surface can be.
 MAX_SURFACE_DISTANCE_KM = 20_040
 MAX_NAME_LENGTH = 500
+# SGP4 drifts by kilometres within days, but the bundled orbital elements keep answering
+# offline for as long as the workshop lives. A century rules out only nonsense.
+MAX_TLE_AGE_DAYS = 36_500
 
 
 class ContractError(ValueError):
@@ -21,12 +24,17 @@ def check_place(answer: object) -> dict:
 
 
 def check_iss(answer: object) -> dict:
-    """The ISS distance service's answer: {"distance", "location", "source", "time"}."""
+    """The ISS distance service's answer: {"distance", "location", "source", "time"},
+    and "tle_age_days" when the position was computed offline (source "sgp4")."""
     _check_object(answer)
     check_number(answer.get("distance"), 0, MAX_SURFACE_DISTANCE_KM, "distance")
     check_point(answer.get("location"))
     _check_choice(answer.get("source"), {"api", "sgp4"}, "source")
     _check_text(answer.get("time"), "time")
+    if answer["source"] == "sgp4":
+        check_whole_number(answer.get("tle_age_days"), 0, MAX_TLE_AGE_DAYS, "tle_age_days")
+    elif "tle_age_days" in answer:
+        raise ContractError("tle_age_days is only for a position computed offline")
     return answer
 
 
@@ -43,6 +51,12 @@ def check_number(value: object, low: float, high: float, field: str) -> None:
         raise ContractError(f"{field} is not a number")
     if not (math.isfinite(value) and low <= value <= high):
         raise ContractError(f"{field} is out of range")
+
+
+def check_whole_number(value: object, low: int, high: int, field: str) -> None:
+    check_number(value, low, high, field)
+    if not isinstance(value, int):
+        raise ContractError(f"{field} is not a whole number")
 
 
 def check_gateway_answer(answer: object) -> dict:

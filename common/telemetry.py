@@ -35,6 +35,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.semconv.attributes.deployment_attributes import DEPLOYMENT_ENVIRONMENT_NAME
 from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME, SERVICE_VERSION
 
+from common.log_summary import SummariseRepeats
+
 # Health checks run every few seconds; tracing them would only bury the real requests.
 HEALTH_PATH = "/healthz"
 
@@ -138,10 +140,13 @@ def configure_opentelemetry(
     )
     # The SDK's own complaints ("failed to export to ...") go to the console only: sent
     # through a failing exporter they would come back as more complaints. Its retries
-    # are routine; report only what it gives up on.
+    # are routine; report only what it gives up on. With no collector it gives up on
+    # every batch: show the first failure, then one a minute with a count.
+    sdk_console = logging.StreamHandler()
+    sdk_console.addFilter(SummariseRepeats())
     sdk_logger = logging.getLogger("opentelemetry")
     sdk_logger.propagate = False
-    sdk_logger.addHandler(logging.StreamHandler())
+    sdk_logger.addHandler(sdk_console)
     sdk_logger.setLevel(logging.ERROR)
     # workshop: section 2 ===
     # logging.basicConfig(level=logging.INFO)

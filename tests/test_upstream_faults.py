@@ -31,6 +31,7 @@ ISS = {
     "location": {"latitude": 10.0, "longitude": 20.0},
     "source": "sgp4",
     "time": "2026-11-21T12:00:00+00:00",
+    "tle_age_days": 69,
 }
 TOO_SLOW = "The ISS distance service did not answer in time."
 
@@ -79,6 +80,19 @@ OUT_OF_RANGE = ISS | {"location": {"latitude": 91, "longitude": 0}}
         pytest.param(answers_json(200, ISS | {"distance": "NaN"}), 502, INVALID, id="nan-text"),
         pytest.param(answers_json(200, OUT_OF_RANGE), 502, INVALID, id="out-of-range"),
         pytest.param(answers_json(200, [ISS]), 502, INVALID, id="not-an-object"),
+        pytest.param(
+            answers_json(200, ISS | {"tle_age_days": "<b>69</b>"}), 502, INVALID, id="age-markup"
+        ),
+        pytest.param(answers_json(200, ISS | {"tle_age_days": 6.9}), 502, INVALID, id="age-float"),
+        pytest.param(
+            answers_json(200, ISS | {"source": "api"}), 502, INVALID, id="age-of-a-live-position"
+        ),
+        pytest.param(
+            answers_json(200, {k: v for k, v in ISS.items() if k != "tle_age_days"}),
+            502,
+            INVALID,
+            id="offline-without-its-age",
+        ),
         pytest.param(
             sends_a_huge_body,
             502,

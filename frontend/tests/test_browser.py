@@ -84,6 +84,25 @@ def test_a_learner_finds_the_iss_from_a_place(page, frontend_url):
     page.screenshot(path=SCREENSHOTS / "frontend.png", full_page=True)
 
 
+# A common laptop screen, and a phone held upright.
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_the_answer_and_its_trace_id_show_without_scrolling(page, frontend_url, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(frontend_url)
+    page.fill("#location", "Reykjavik")
+    page.click("button[type=submit]")
+
+    # The answer, and the trace id with its hint, at the first glance.
+    for element in ("#distance", "#place", "#trace-id", ".trace"):
+        box = page.locator(element).bounding_box()
+        assert box, f"{element} is not shown"
+        left, top = box["x"], box["y"]
+        assert left >= 0 and left + box["width"] <= width, f"{element} is off to a side"
+        assert top >= 0 and top + box["height"] <= height, f"{element} is below the fold"
+    assert page.evaluate("window.scrollY") == 0
+    assert page.violations == []
+
+
 def test_an_unknown_place_gets_a_friendly_message(page, frontend_url):
     page.goto(frontend_url)
     page.fill("#location", "<img src=x onerror=alert(1)>")

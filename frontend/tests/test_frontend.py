@@ -6,6 +6,7 @@ import pytest
 
 from tests.fakes import fixed_service, slow_service
 from webapp import create_app
+from webapp.answer import Answer
 
 GATEWAY_ANSWER = {
     "place": {
@@ -19,6 +20,7 @@ GATEWAY_ANSWER = {
         "location": {"latitude": 30.5, "longitude": -20.25},
         "source": "sgp4",
         "time": "2026-11-21T12:00:00+00:00",
+        "tle_age_days": 69,
     },
 }
 
@@ -46,6 +48,7 @@ def test_an_answer_shows_distance_place_map_and_trace_id(serve):
     assert '<strong id="distance">4,321 km</strong>' in html
     assert "Nairobi, Kenya" in html
     assert "computed offline with SGP4" in html
+    assert "computed offline from orbital elements 69 days old" in html
     # Map markers: x = longitude + 180, y = 90 - latitude.
     assert 'cx="216.82" cy="91.28"' in html
     assert 'cx="159.75" cy="59.5"' in html
@@ -77,6 +80,36 @@ def test_input_is_escaped_in_the_page(serve):
     assert "<script>alert(1)</script>" not in html
     assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "No place of that name is known." in html
+
+
+def test_a_live_position_has_no_age(serve):
+    live = GATEWAY_ANSWER | {"iss": GATEWAY_ANSWER["iss"] | {"source": "api"}}
+    del live["iss"]["tle_age_days"]
+    client = frontend_with(serve, fixed_service(200, live))
+
+    html = client.post("/", data={"location": "Nairobi"}).get_data(as_text=True)
+
+    assert "live from the ISS position API" in html
+    assert "orbital elements" not in html
+
+
+@pytest.mark.parametrize(("days", "words"), [(0, "0 days"), (1, "1 day"), (69, "69 days")])
+def test_the_age_is_said_in_words(days, words):
+    offline = GATEWAY_ANSWER | {"iss": GATEWAY_ANSWER["iss"] | {"tle_age_days": days}}
+
+    assert Answer.from_gateway(offline).tle_age == words
+
+
+def test_an_age_that_is_not_a_number_is_refused_not_shown(serve):
+    markup = GATEWAY_ANSWER | {"iss": GATEWAY_ANSWER["iss"] | {"tle_age_days": "<b>69</b>"}}
+    client = frontend_with(serve, fixed_service(200, markup))
+
+    response = client.post("/", data={"location": "Nairobi"})
+
+    assert response.status_code == 502
+    html = response.get_data(as_text=True)
+    assert "The gateway sent an invalid answer." in html
+    assert "<b>69</b>" not in html
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ class Answer:
     iss: Point
     iss_source: str
     distance_km: float
+    tle_age_days: int | None = None  # for a position computed offline (iss_source "sgp4")
 
     @classmethod
     def from_gateway(cls, answer: dict) -> "Answer":
@@ -38,4 +39,10 @@ class Answer:
             iss=Point(float(iss["location"]["latitude"]), float(iss["location"]["longitude"])),
             iss_source=str(iss["source"]),
             distance_km=float(iss["distance"]),
+            tle_age_days=iss.get("tle_age_days"),
         )
+
+    @property
+    def tle_age(self) -> str:
+        """How old the orbital elements are, in words: "1 day", "69 days"."""
+        return "1 day" if self.tle_age_days == 1 else f"{self.tle_age_days} days"

@@ -24,6 +24,7 @@ def test_combines_the_place_and_the_iss_distance(backends):
     body = response.get_json()
     assert body["place"]["name"] == "Nairobi, Kenya"
     assert body["iss"]["source"] == "sgp4"
+    assert isinstance(body["iss"]["tle_age_days"], int)  # passed on, for the page to show
     assert 0 <= body["iss"]["distance"] <= 20_040  # at most half the way round the Earth
 
 

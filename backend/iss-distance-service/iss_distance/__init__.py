@@ -2,10 +2,11 @@
 
     GET /?latitude=48.85&longitude=2.35
         ->  {"distance": 1234.5, "location": {"latitude": .., "longitude": ..},
-             "source": "sgp4", "time": "2026-11-21T22:30:00+00:00"}
+             "source": "sgp4", "time": "2026-11-21T22:30:00+00:00", "tle_age_days": 69}
 
 `distance` is in kilometres along the Earth's surface to the point below the ISS, and
-`location` is that point.
+`location` is that point. `source` says where the position came from: "api" (live) or
+"sgp4" (computed offline from orbital elements `tle_age_days` days old).
 """
 
 import os
@@ -69,12 +70,15 @@ def distance():
     # workshop: section 3 ===
     # km = surface_distance_km(latitude, longitude, iss.latitude, iss.longitude)
     # workshop: section 3 <<<
-    return {
+    answer = {
         "distance": round(km, 1),
         "location": {"latitude": iss.latitude, "longitude": iss.longitude},
         "source": iss.source,
         "time": iss.time.isoformat(),
     }
+    if iss.tle_age_days is not None:
+        answer["tle_age_days"] = iss.tle_age_days
+    return answer
 
 
 # workshop: section 1 >>>

@@ -30,6 +30,7 @@ class IssPosition:
     longitude: float
     source: str  # "api" or "sgp4"
     time: datetime
+    tle_age_days: int | None = None  # how old the orbital elements are, for "sgp4"
 
 
 class IssApiError(Exception):
@@ -112,7 +113,8 @@ class IssTracker:
         logger.info("ISS position computed with SGP4 from a TLE %d days old", age_days)
         if age_days > 14:
             logger.warning("The ISS TLE is %d days old; run `make update-tle` online", age_days)
-        return IssPosition(latitude, longitude, "sgp4", now)
+        # A clock a little behind the elements' epoch would make them -1 days old.
+        return IssPosition(latitude, longitude, "sgp4", now, tle_age_days=max(age_days, 0))
 
 
 def fetch_from_api(url: str, deadline: Deadline) -> IssPosition:

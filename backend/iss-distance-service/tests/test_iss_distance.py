@@ -1,14 +1,17 @@
 """The ISS distance service's HTTP contract, its data sources and its telemetry."""
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask, abort
 from pyproj import Geod
 
 from iss_distance import create_app
+from iss_distance.orbit import DEFAULT_TLE_PATH, Orbit
 
 OFFLINE = {"OFFLINE": True}
+TLE_EPOCH = Orbit.from_file(DEFAULT_TLE_PATH).epoch  # when the bundled elements held
 
 
 def fake_iss_api(latitude=10.0, longitude=20.0, status=200, body=None, delay=0.0) -> Flask:
@@ -40,6 +43,7 @@ def test_distance_from_a_point_to_the_iss_offline():
     assert response.status_code == 200
     body = response.get_json()
     assert body["source"] == "sgp4"
+    assert body["tle_age_days"] == (datetime.now(UTC) - TLE_EPOCH).days
     iss = body["location"]
     assert -52 <= iss["latitude"] <= 52  # the ISS orbit is inclined at 51.6 degrees
     assert -180 <= iss["longitude"] <= 180
@@ -54,6 +58,7 @@ def test_position_and_distance_come_from_the_api_when_it_answers(serve):
     body = client.get("/?latitude=51.5&longitude=-0.12").get_json()
 
     assert body["source"] == "api"
+    assert "tle_age_days" not in body  # live: no orbital elements involved
     assert body["location"] == {"latitude": -33.0, "longitude": 151.0}
     assert body["distance"] == pytest.approx(wgs84_km(51.5, -0.12, -33.0, 151.0), abs=0.1)
 
