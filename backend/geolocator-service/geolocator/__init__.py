@@ -12,16 +12,16 @@ from flask import Flask, abort, current_app, request
 from common import faults, inputs
 from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import setup_telemetry
-from geolocator.gazetteer import Gazetteer
+from geolocator import gazetteer
 from geolocator.geocoding import Geocoder
 
 __version__ = "1.0.0"
 
 
 @functools.cache
-def load_gazetteer() -> Gazetteer:
-    # About a second and 100 MB to build: build it once per process.
-    return Gazetteer()
+def load_gazetteer() -> gazetteer.Gazetteer:
+    # One connection to the index per process, shared by every app and thread.
+    return gazetteer.load()
 
 
 def create_app(config: dict | None = None) -> Flask:
