@@ -55,6 +55,7 @@ class IssTracker:
         self.api_url = api_url
         self.timeout = timeout
         self.faults = faults
+        self.stale_tle_reported = False
 
     def position(self, deadline: Deadline) -> IssPosition:
         """Where the ISS is now, asking the API only within the request's deadline."""
@@ -111,7 +112,9 @@ class IssTracker:
         trace.get_current_span().set_attribute("iss.tle.age_days", age_days)
         # workshop: section 3 <<<
         logger.info("ISS position computed with SGP4 from a TLE %d days old", age_days)
-        if age_days > 14:
+        if age_days > 14 and not self.stale_tle_reported:
+            # Said once: every offline answer shows the age of its elements on the page.
+            self.stale_tle_reported = True
             logger.warning("The ISS TLE is %d days old; run `make update-tle` online", age_days)
         # A clock a little behind the elements' epoch would make them -1 days old.
         return IssPosition(latitude, longitude, "sgp4", now, tle_age_days=max(age_days, 0))

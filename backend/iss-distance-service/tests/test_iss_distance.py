@@ -1,14 +1,16 @@
 """The ISS distance service's HTTP contract, its data sources and its telemetry."""
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask, abort
 from pyproj import Geod
 
+from common.deadline import Deadline
 from iss_distance import create_app
 from iss_distance.orbit import DEFAULT_TLE_PATH, Orbit
+from iss_distance.position import IssTracker
 
 OFFLINE = {"OFFLINE": True}
 TLE_EPOCH = Orbit.from_file(DEFAULT_TLE_PATH).epoch  # when the bundled elements held
@@ -141,3 +143,22 @@ def test_health_endpoint_answers_without_tracing(telemetry):
 
     assert response.get_json() == {"status": "ok"}
     assert telemetry.spans() == ()
+
+
+class ElementsOfLastYear:
+    """Orbital elements a year old, wherever the ISS is."""
+
+    epoch = datetime.now(UTC) - timedelta(days=365)
+
+    def subpoint(self, when):
+        return 0.0, 0.0
+
+
+def test_a_stale_tle_is_reported_once_not_on_every_request(telemetry):
+    tracker = IssTracker(ElementsOfLastYear(), online=False)
+
+    ages = [tracker.position(Deadline(5)).tle_age_days for _ in range(3)]
+
+    assert ages == [365] * 3  # every answer says how old its elements are
+    warnings = [log for log in telemetry.logs() if "make update-tle" in str(log.body)]
+    assert len(warnings) == 1
