@@ -20,7 +20,8 @@ PASSED_ON = frozenset({400, 404, 504})
 MAX_PASSED_ON_MESSAGE = 300
 
 # One session for the process: it keeps connections to each upstream open and reuses
-# them, rather than opening a new TCP connection for every call.
+# them, rather than opening a new TCP connection for every call. The server's threads
+# share it: its connection pool is thread-safe, and no upstream sets a cookie.
 _session = requests.Session()
 
 
