@@ -15,7 +15,7 @@ RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
 GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help run stack test backends benchmark stack-latency checkout solution status check load \
+.PHONY: help run stack test backends benchmark profile stack-latency checkout solution status check load \
 	zero-code diagram screenshots update-tle
 
 help: ## Show the targets
@@ -37,6 +37,9 @@ backends: $(VENV)/.runtime ## Build the collector, Prometheus, Jaeger and Victor
 
 benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and the collector down
 	$(VENV_PYTHON) benchmarks/form_submission.py
+
+profile: $(VENV)/.dev backends ## Profile the services under load: where telemetry's CPU goes (Linux)
+	$(VENV_PYTHON) benchmarks/profile_services.py
 
 stack-latency: $(VENV)/.dev backends ## Measure how soon a request's telemetry is queryable
 	$(VENV_PYTHON) benchmarks/telemetry_latency.py
