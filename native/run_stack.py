@@ -235,8 +235,9 @@ def main() -> None:
     try:
         with running_stack(data_dir=data_dir):
             print(f"platform ready in {time.monotonic() - started:.0f} s (logs in {data_dir}):")
+            width = max(map(len, WHERE_TO_LOOK))
             for url, what in WHERE_TO_LOOK.items():
-                print(f"  {url:<40} {what}")
+                print(f"  {url:<{width}}  {what}")
             print("Ctrl-C to stop.")
             signal.pause()
     except KeyboardInterrupt:
