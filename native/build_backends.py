@@ -5,8 +5,10 @@ images, so the native stack and the containers run the same releases.
 
 Each binary is cached outside the repository, keyed by version:
     ${XDG_CACHE_HOME:-~/.cache}/otel-workshop/<name>-<version>/<binary>
-A binary already in the cache is never rebuilt. Go's own build cache
-(GOCACHE) is left at its default, so a rebuild after a version bump is warm.
+The collector's key also holds a digest of its builder manifest, so adding a
+component builds a new collector. A binary already in the cache is never
+rebuilt. Go's own build cache (GOCACHE) is left at its default, so a rebuild
+after a version bump is warm.
 
 Usage:
     python native/build_backends.py                  # build every missing backend
@@ -18,6 +20,7 @@ that a build refuses.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -64,10 +67,14 @@ class Backend:
     program: str = ""  # the main package, relative to the module root
     ldflags: str = ""  # extra -ldflags, e.g. to stamp the version in
     tags: str = ""  # Go build tags
+    recipe: str = ""  # what else the build depends on (the collector's manifest)
 
     @property
     def binary(self):
-        return cache_root() / f"{self.name}-{self.version}" / self.name
+        key = self.version
+        if self.recipe:
+            key += "-" + hashlib.sha256(self.recipe.encode()).hexdigest()[:10]
+        return cache_root() / f"{self.name}-{key}" / self.name
 
 
 def backends():
@@ -82,7 +89,9 @@ def backends():
     return {
         b.name: b
         for b in [
-            Backend("otelcol", pins["OTELCOL_VERSION"], "", ""),
+            Backend(
+                "otelcol", pins["OTELCOL_VERSION"], "", "", recipe=BUILDER_MANIFEST.read_text()
+            ),
             # Prometheus 3.x.y is published as the Go module version v0.3xx.y.
             Backend(
                 "prometheus",
@@ -227,7 +236,7 @@ def build(backend):
         f"building {backend.name} {backend.version} (first build: several minutes)...", flush=True
     )
     started = time.monotonic()
-    workdir = cache_root() / "work" / f"{backend.name}-{backend.version}"
+    workdir = cache_root() / "work" / backend.binary.parent.name
     shutil.rmtree(workdir, ignore_errors=True)  # a leftover from an interrupted build
     workdir.mkdir(parents=True)
     if backend.module:
