@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from native.run_services import SERVICES, start_services, stop
 from tests.browser_like import free_ports, submit, trace_id_of
@@ -85,9 +86,11 @@ def test_every_checkpoint_passes_ruff_and_has_no_markers_left(section, tmp_path)
     for command in (["check", "--quiet"], ["format", "--check", "--quiet"]):
         result = subprocess.run([RUFF, *command, "."], cwd=tree, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout
-    for path in tree.rglob("*.py"):
+    for path in [*tree.rglob("*.py"), *tree.rglob("*.yml"), *tree.rglob("*.yaml")]:
         name = path.relative_to(tree).as_posix()
         assert not is_marked(name, path.read_text()), f"{name} still has markers"
+        if path.suffix != ".py" and "node_modules" not in path.parts:
+            yaml.safe_load(path.read_text())  # a config's checkpoint is still valid YAML
 
 
 def test_the_sections_without_code_of_their_own_all_start_from_the_solution(tmp_path):
@@ -274,3 +277,24 @@ def test_a_learners_own_work_is_stashed_and_the_printed_recipe_brings_it_back(le
 
     assert greeting.read_text() == first
     assert notes.read_text() == "section 1: counters\n"
+
+
+def test_a_marked_yaml_config_is_checked_out_too_and_left_as_written(learner_repo):
+    config = learner_repo / "app/config.yml"
+    config.write_text(
+        "processors:\n"
+        "  # workshop: section 2 >>>\n"
+        "  redact: {}\n"
+        "  # workshop: section 2 ===\n"
+        "  # noop: {}\n"
+        "  # workshop: section 2 <<<\n"
+        "  batch: {}   # kept as it is: YAML is not formatted by ruff\n"
+    )
+    git(learner_repo, "add", ".")
+    git(learner_repo, "commit", "--quiet", "-m", "A config with a section's work")
+
+    workshop(learner_repo, "checkout", "2")
+
+    assert config.read_text() == (
+        "processors:\n  noop: {}\n  batch: {}   # kept as it is: YAML is not formatted by ruff\n"
+    )

@@ -200,12 +200,14 @@ def _ruff(arguments: list[str], source: str, name: PurePosixPath) -> str:
 
 def checkpoint_file(text: str, section: int, path: str) -> str:
     """The whole transformation of one marked file, for the start of `section`."""
-    return tidy(checkpoint_source(text, section, path), path)
+    source = checkpoint_source(text, section, path)
+    return tidy(source, path) if path.endswith(".py") else source
 
 
 def may_be_marked(path: str) -> bool:
-    """Markers live in the application's Python files."""
-    return path.endswith(".py") and not path.startswith(NOT_MARKED)
+    """Markers live in the application's Python files and in the platform's YAML configs
+    (the collector's, Prometheus' rules), where `#` starts a comment too."""
+    return path.endswith((".py", ".yml", ".yaml")) and not path.startswith(NOT_MARKED)
 
 
 def is_marked(path: str, text: str) -> bool:
