@@ -11,12 +11,16 @@ endif
 
 RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
 	frontend/requirements.txt $(wildcard backend/*/requirements.txt)
+# A facilitator's kit (`make kit`, README "Before the day"): where it is, pip installs the
+# learners' packages from its wheels with no network at all.
+KIT_DIR ?= kit
+PIP_SOURCE := $(if $(wildcard $(KIT_DIR)/wheels/*.whl),--no-index --find-links $(KIT_DIR)/wheels)
 # Grafana's LogQL and TraceQL parsers, which the tests run in Node (npm writes this file).
 GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark profile stack-latency checkout solution status check load \
-	zero-code diagram screenshots update-tle
+	zero-code kit diagram screenshots update-tle
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,14 +48,14 @@ profile: $(VENV)/.dev backends ## Profile the services under load: where telemet
 stack-latency: $(VENV)/.dev backends ## Measure how soon a request's telemetry is queryable
 	$(VENV_PYTHON) benchmarks/telemetry_latency.py
 
-checkout: $(VENV)/.dev ## Put the code at the start of a workshop section: make checkout SECTION=3
+checkout: $(VENV)/.workshop ## Put the code at the start of a workshop section: make checkout SECTION=3
 	@test -n "$(SECTION)" || { echo "usage: make checkout SECTION=<0-8>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.checkpoints checkout $(SECTION)
 
-solution: $(VENV)/.dev ## Restore the finished code of the workshop
+solution: $(VENV)/.workshop ## Restore the finished code of the workshop
 	$(VENV_PYTHON) -m workshop.checkpoints solution
 
-status: $(VENV)/.dev ## Say which workshop section the code is at
+status: $(VENV)/.workshop ## Say which workshop section the code is at
 	$(VENV_PYTHON) -m workshop.checkpoints status
 
 check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make check SECTION=1
@@ -61,8 +65,11 @@ check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make ch
 load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with OFFLINE=true services)
 	$(VENV_PYTHON) loadgen/generate_load.py --rate $(or $(RATE),1)
 
-zero-code: $(VENV)/.dev ## Run the uninstrumented code under opentelemetry-instrument
+zero-code: $(VENV)/.workshop ## Run the uninstrumented code under opentelemetry-instrument
 	$(VENV_PYTHON) native/run_services.py --zero-code
+
+kit: $(VENV)/.dev ## Put every package and image the learners need in kit/, for a room without Wi-Fi
+	$(VENV_PYTHON) -m workshop.kit $(KIT_DIR)
 
 diagram: ## Redraw static/architecture.svg from static/architecture.dot (needs Graphviz)
 	dot -Tsvg static/architecture.dot -o static/architecture.svg
@@ -79,14 +86,20 @@ PIP_INSTALL := $(VENV_PYTHON) -m pip install --disable-pip-version-check --progr
 $(VENV_PYTHON):
 	@echo "Creating the virtualenv in $(VENV), once."
 	$(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) --quiet --upgrade pip
+	$(PIP_INSTALL) $(PIP_SOURCE) --quiet --upgrade pip
 
 $(VENV)/.runtime: $(VENV_PYTHON) $(RUNTIME_REQUIREMENTS)
 	@echo "Installing the services' packages into $(VENV)."
-	$(PIP_INSTALL) -r requirements.txt
+	$(PIP_INSTALL) $(PIP_SOURCE) -r requirements.txt
 	@touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+# What the workshop's own commands use (checkpoints), on top of the services' packages.
+$(VENV)/.workshop: $(VENV)/.runtime requirements-workshop.txt
+	$(PIP_INSTALL) $(PIP_SOURCE) -r requirements-workshop.txt
+	@touch $@
+
+# The test tools are not in the kit: they come from the network.
+$(VENV)/.dev: $(VENV)/.workshop requirements-dev.txt
 	@echo "Installing the test tools into $(VENV)."
 	$(PIP_INSTALL) -r requirements-dev.txt
 	@touch $@
