@@ -14,6 +14,7 @@ Usage:
     python native/build_backends.py                  # build every missing backend
     python native/build_backends.py jaeger           # build only these, if missing
     python native/build_backends.py --print-path jaeger
+    python native/build_backends.py actionlint       # tools() are built the same way
 
 Only licence-clean backends are built: native/not_to_use.py names the modules
 that a build refuses.
@@ -123,6 +124,23 @@ def backends():
                 program="app/victoria-logs",
             ),
         ]
+    }
+
+
+def tools():
+    """Go programs the tests run, built and cached the same way (not part of the stack)."""
+    actionlint = read_env_file()["ACTIONLINT_VERSION"]
+    return {
+        # Checks .github/workflows (tests/test_ci.py). Its PyPI wrapper downloads a
+        # prebuilt binary when installed; the Go module builds anywhere Go does.
+        "actionlint": Backend(
+            "actionlint",
+            actionlint,
+            "github.com/rhysd/actionlint",
+            f"v{actionlint}",
+            program="cmd/actionlint",
+            ldflags=f"-X github.com/rhysd/actionlint.version={actionlint}",
+        ),
     }
 
 
@@ -258,13 +276,13 @@ def build(backend):
 
 
 def main():
-    known = backends()
+    known = backends() | tools()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"backends to build (default: all of {', '.join(known)})",
+        help=f"what to build (default: the backends, {', '.join(backends())})",
     )
     parser.add_argument(
         "--print-path",
@@ -280,7 +298,7 @@ def main():
         print(known[args.print_path].binary)
         return
     started = time.monotonic()
-    for name in args.names or known:
+    for name in args.names or backends():
         build(known[name])
     print(f"backends ready in {time.monotonic() - started:.0f} s", flush=True)
 
