@@ -41,18 +41,16 @@ COMPOSE = Path(sys.executable).parent / "docker-compose"
 def build_wheels(kit: Path, targets: list[wheelhouse.Target]) -> dict[str, list[str]]:
     """Download the wheels for each target; return the packages each one lacks."""
     wheels = kit / "wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
+    # Afresh, so that it holds the current pins only (pip's cache makes this quick).
+    shutil.rmtree(wheels, ignore_errors=True)
+    wheels.mkdir(parents=True)
     requirement_files = [REPO / name for name in LEARNER_REQUIREMENTS]
     lacking = {}
     for number, target in enumerate(targets, 1):
         started = time.monotonic()
         print(f"[{number}/{len(targets)}] {target}: ", end="", flush=True)
-        lacking[str(target)] = wheelhouse.download(requirement_files, wheels, target)
-        verdict = (
-            "no wheel for " + ", ".join(lacking[str(target)])
-            if lacking[str(target)]
-            else "complete"
-        )
+        lacking[str(target)] = absent = wheelhouse.download(requirement_files, wheels, target)
+        verdict = "no wheel for " + ", ".join(absent) if absent else "complete"
         print(f"{verdict} ({time.monotonic() - started:.0f} s)", flush=True)
     # pip itself, for the Makefile's `pip install --upgrade pip` in a new virtualenv.
     wheelhouse.pip("download", "--only-binary=:all:", "--no-deps", "-d", str(wheels), "pip")
@@ -92,7 +90,8 @@ def save_images(kit: Path, images: list[str]) -> None:
     compose = ["docker", "compose", "--profile", "*"]
     run([*compose, "pull", "--ignore-buildable"])
     run([*compose, "build"])
-    (kit / "images").mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(kit / "images", ignore_errors=True)  # only the images of this commit
+    (kit / "images").mkdir(parents=True)
     for image in images:
         run(["docker", "save", "-o", str(kit / "images" / image_file(image)), image])
     write_load_scripts(kit, images)
@@ -172,7 +171,7 @@ def write_readme(kit: Path, lacking: dict[str, list[str]], images: list[str] | N
         ]
     lines += ["", "## Docker images (images/)", ""]
     if images is None:
-        lines += ["Not in this kit: it was built without a Docker engine."]
+        lines += ["Not saved by the last `make kit`: it ran without a Docker engine."]
     else:
         lines += [
             "Load them into Docker (macOS, Linux: `sh load-images.sh`; Windows:",
