@@ -58,14 +58,21 @@ def test_a_new_virtualenv_installs_from_the_kit_alone_and_runs_the_services(tmp_
     """The Python half, for this machine: build it, install with the Makefile's own rules
     and no index, and serve a form submission from that virtualenv."""
     folder = tmp_path / "kit"
+    # A docker command with no engine behind it, as here: the image half is skipped.
+    no_engine = tmp_path / "no-engine"
+    no_engine.mkdir()
+    (no_engine / "docker").write_text("#!/bin/sh\nexit 1\n")
+    (no_engine / "docker").chmod(0o755)
     built = subprocess.run(
-        [sys.executable, "-m", "workshop.kit", "--here", folder],
-        cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-m", "workshop.kit", "--here", folder], cwd=ROOT,
+        env={**os.environ, "PATH": f"{no_engine}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True, text=True,
     )  # fmt: skip
     assert built.returncode == 0, built.stdout + built.stderr
     print(built.stdout)  # the kit's size and coverage, with -s
     assert f"{wheelhouse.host_target()}: complete" in built.stdout
-    assert "Docker images:" in built.stdout
+    assert "Docker images: SKIPPED, `docker info` finds no running Docker engine" in built.stdout
+    assert "it ran without a Docker engine" in (folder / "README.md").read_text()
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", folder / "otel-workshop.bundle", clone], check=True)
     assert head(clone) == head(ROOT)
