@@ -142,6 +142,10 @@ def test_a_fault_fires_its_alert_and_switching_it_off_resolves_it(
 
     assert fired, f"{alert} did not fire within {TIMEOUT} s of {fault}; states: {states}"
     assert states == ["pending", "firing"]
+    firing_for = sorted(
+        a["labels"].get("service_name", "") for a in prometheus.alerts()
+        if a["labels"]["alertname"] == alert and a["state"] == "firing"
+    )  # fmt: skip
     # The dashboard marks it too: Grafana's annotation query finds it.
     for annotation in annotation_records():
         marked = prometheus.query(annotation.text)
@@ -159,7 +163,8 @@ def test_a_fault_fires_its_alert_and_switching_it_off_resolves_it(
     assert resolved, f"{alert} still active {TIMEOUT} s after {fault} was switched off"
     print(
         f"\n{fault}: {alert} fired {fired_after:.0f} s after the fault was switched on, "
-        f"and was resolved {resolved_after:.0f} s after it was switched off"
+        f"and was resolved {resolved_after:.0f} s after it was switched off; "
+        f"it fired for {', '.join(firing_for)}"
     )
 
 
