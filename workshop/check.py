@@ -156,8 +156,8 @@ NO_FAULT = (
 
 NO_ALERTING_RULES = (
     "Prometheus has not loaded the alerting rules of prometheus/alerts.yml, which "
-    "prometheus.yml names under rule_files. Restart the platform (`make stack`, or "
-    "`docker compose restart prometheus`); `make alerts` checks both files."
+    "prometheus.yml names under rule_files. Start the platform again (`make stack`, or "
+    "`docker compose up -d prometheus`); `make alerts` checks both files."
 )
 NO_FIRING_ALERT = (
     "No alert has fired yet. Keep the load running (`make load`), switch a fault on "
@@ -167,7 +167,7 @@ NO_FIRING_ALERT = (
 STILL_FIRING = (
     "The alert still fires: switch the fault off (start `make run` again without FAULTS), "
     "keep the load running, and wait until /api/v1/alerts no longer lists it (a minute "
-    "or two: the error ratio is a rate over the last minute)."
+    "or two: the rules look at the last minute of requests)."
 )
 
 # --- What each section expects -----------------------------------------------------------
