@@ -20,7 +20,7 @@ GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark profile stack-latency checkout solution status check load \
-	zero-code kit diagram screenshots update-tle
+	zero-code kit alerts diagram screenshots update-tle
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, 
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m pytest
 
-backends: $(VENV)/.runtime ## Build the collector, Prometheus, Jaeger and VictoriaLogs from source (needs Go)
+backends: $(VENV)/.runtime ## Build the collector, Prometheus (and promtool), Jaeger and VictoriaLogs (needs Go)
 	$(VENV_PYTHON) native/build_backends.py
 
 benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and the collector down
@@ -49,7 +49,7 @@ stack-latency: $(VENV)/.dev backends ## Measure how soon a request's telemetry i
 	$(VENV_PYTHON) benchmarks/telemetry_latency.py
 
 checkout: $(VENV)/.workshop ## Put the code at the start of a workshop section: make checkout SECTION=3
-	@test -n "$(SECTION)" || { echo "usage: make checkout SECTION=<0-8>"; exit 2; }
+	@test -n "$(SECTION)" || { echo "usage: make checkout SECTION=<0-10>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.checkpoints checkout $(SECTION)
 
 solution: $(VENV)/.workshop ## Restore the finished code of the workshop
@@ -59,7 +59,7 @@ status: $(VENV)/.workshop ## Say which workshop section the code is at
 	$(VENV_PYTHON) -m workshop.checkpoints status
 
 check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make check SECTION=1
-	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-8>"; exit 2; }
+	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-10>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.check $(SECTION)
 
 load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with OFFLINE=true services)
@@ -70,6 +70,11 @@ zero-code: $(VENV)/.workshop ## Run the uninstrumented code under opentelemetry-
 
 kit: $(VENV)/.dev ## Put every package and image the learners need in kit/, for a room without Wi-Fi
 	$(VENV_PYTHON) -m workshop.kit $(KIT_DIR)
+
+# promtool, Prometheus's own tool, is built like the backends (native/build_backends.py).
+alerts: $(VENV)/.runtime ## Check Prometheus's config and alerting rules, run the rules' unit tests
+	$(VENV_PYTHON) native/build_backends.py --run promtool check config prometheus.yml
+	$(VENV_PYTHON) native/build_backends.py --run promtool test rules prometheus/alerts.test.yml
 
 diagram: ## Redraw static/architecture.svg from static/architecture.dot (needs Graphviz)
 	dot -Tsvg static/architecture.dot -o static/architecture.svg

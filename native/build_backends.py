@@ -15,6 +15,7 @@ Usage:
     python native/build_backends.py jaeger           # build only these, if missing
     python native/build_backends.py --print-path jaeger
     python native/build_backends.py actionlint       # tools() are built the same way
+    python native/build_backends.py --run promtool check config prometheus.yml
 
 Only licence-clean backends are built: native/not_to_use.py names the modules
 that a build refuses.
@@ -79,7 +80,7 @@ class Backend:
 
 
 def backends():
-    """The four backends, at the versions pinned in .env."""
+    """The four backends, and promtool, at the versions pinned in .env."""
     pins = read_env_file()
     prom, jaeger, logs = (
         pins["PROMETHEUS_VERSION"],
@@ -87,25 +88,40 @@ def backends():
         pins["VICTORIALOGS_VERSION"],
     )
     major, minor, patch = prom.split(".")
+    # Prometheus 3.x.y is published as the Go module version v0.3xx.y.
+    prometheus_module = (
+        "github.com/prometheus/prometheus",
+        f"v0.{int(major) * 100 + int(minor)}.{patch}",
+    )
+    # Leave out every service-discovery plugin (cloud SDKs, Kubernetes): our
+    # Prometheus only receives pushed data, and the build is much smaller.
+    prometheus_options = {
+        "ldflags": f"-X github.com/prometheus/common/version.Version={prom}",
+        "tags": "remove_all_sd",
+    }
     return {
         b.name: b
         for b in [
             Backend(
                 "otelcol", pins["OTELCOL_VERSION"], "", "", recipe=BUILDER_MANIFEST.read_text()
             ),
-            # Prometheus 3.x.y is published as the Go module version v0.3xx.y.
+            # The web UI is not in the module (npm builds it), so the native
+            # Prometheus serves its API only.
             Backend(
                 "prometheus",
                 prom,
-                "github.com/prometheus/prometheus",
-                f"v0.{int(major) * 100 + int(minor)}.{patch}",
+                *prometheus_module,
                 program="cmd/prometheus",
-                ldflags=f"-X github.com/prometheus/common/version.Version={prom}",
-                # Leave out every service-discovery plugin (cloud SDKs, Kubernetes):
-                # our Prometheus only receives pushed data, and the build is much
-                # smaller. The web UI is not in the module (npm builds it), so the
-                # native Prometheus serves its API only.
-                tags="remove_all_sd",
+                **prometheus_options,
+            ),
+            # Prometheus's own tool, from the same module: it checks the config and
+            # the alerting rules, and runs the rules' unit tests (make alerts).
+            Backend(
+                "promtool",
+                prom,
+                *prometheus_module,
+                program="cmd/promtool",
+                **prometheus_options,
             ),
             # Jaeger v2 is built on the collector; its Go module keeps v1 numbers.
             # The web UI is not in the module either: a placeholder page stands in.
@@ -290,6 +306,12 @@ def main():
         choices=known,
         help="print where the binary for NAME is cached, and exit",
     )
+    parser.add_argument(
+        "--run",
+        nargs=argparse.REMAINDER,
+        metavar="NAME ARGUMENT",
+        help="build NAME if it is missing, then run it with the arguments that follow",
+    )
     args = parser.parse_args()
     unknown = set(args.names) - set(known)
     if unknown:
@@ -297,6 +319,11 @@ def main():
     if args.print_path:
         print(known[args.print_path].binary)
         return
+    if args.run:
+        name, *arguments = args.run
+        if name not in known:
+            parser.error(f"unknown backend: {name}")
+        sys.exit(subprocess.run([build(known[name]), *arguments]).returncode)
     started = time.monotonic()
     for name in args.names or backends():
         build(known[name])

@@ -88,7 +88,8 @@ class Process:
 
 def processes(data: Path) -> list[Process]:
     """The four processes, each with its flags and its data directory."""
-    binary = {name: str(build_backends.build(b)) for name, b in build_backends.backends().items()}
+    backends = build_backends.backends()
+    binary = {name: str(build_backends.build(backends[name])) for name in PORTS}
     return [
         Process(
             "prometheus",

@@ -121,6 +121,19 @@ def dashboard_records(path: Path) -> list[Query]:
     return records
 
 
+def annotation_records(path: Path = DASHBOARD) -> list[Query]:
+    """The PromQL of a dashboard's annotations: the events it marks on every time series.
+
+    Kept apart from grafana_side_queries(): an annotation marks an event, such as an
+    alert that fires, and has no data while nothing happens.
+    """
+    return [
+        Query("promql", annotation["expr"], f"{shown(path)}: annotation {annotation['name']!r}")
+        for annotation in load_dashboard(path)["annotations"]["list"]
+        if annotation["datasource"]["type"] == "prometheus"
+    ]
+
+
 def provisioning_records(path: Path) -> list[Query]:
     """The queries of the data source links in one provisioning file.
 

@@ -36,6 +36,16 @@ def sections() -> dict[int, str]:
     return dict(zip(map(int, parts[1::2]), following, strict=True))
 
 
+def config_snippets(language: str) -> list[tuple[str, str]]:
+    """(file, snippet) for each block of that language that names its file in a hint
+    above it, `<!-- file: prometheus/alerts.yml -->`: a part of a config file, shown."""
+    found = []
+    for block in blocks(README.read_text(), language):
+        hint = re.fullmatch(r"file: (\S+)", block["hint"] or "")
+        found.append((hint[1] if hint else "", body(block)))
+    return found
+
+
 def commands() -> list[str]:
     """Every command line of the README's sh blocks."""
     return [line for block in code_blocks("sh") for line in block.splitlines() if line.strip()]

@@ -14,6 +14,7 @@ import yaml
 from tests.grafana_queries import (
     ROOT,
     SERVICE_MAP,
+    annotation_records,
     dashboard_queries,
     load_dashboard,
     panels,
@@ -125,6 +126,12 @@ def test_a_span_links_to_its_service_metrics(datasources):
     assert queries and all("{$$__tags}" in query for query in queries)
 
 
+def test_grafana_lists_the_alerting_rules_that_prometheus_evaluates(datasources):
+    prometheus = datasources["prometheus"]["jsonData"]
+    assert prometheus["manageAlerts"] is True
+    assert prometheus["prometheusType"] == "Prometheus"
+
+
 def test_the_service_graph_and_search_are_on(datasources):
     tempo = datasources["tempo"]["jsonData"]
     assert tempo["nodeGraph"] == {"enabled": True}
@@ -230,6 +237,16 @@ def test_each_signal_has_the_right_visualization(dashboard):
         [target] = panel["targets"]
         expected = "serviceMap" if panel["type"] == "nodeGraph" else "traceql"
         assert target["queryType"] == expected
+
+
+def test_the_dashboard_marks_when_an_alert_fires(dashboard):
+    [annotation] = annotation_records()
+    assert annotation.text == 'ALERTS{alertstate="firing"}'
+    [marks] = dashboard["annotations"]["list"]
+    assert marks["enable"] is True
+    assert marks["datasource"] == {"type": "prometheus", "uid": "prometheus"}
+    # Each mark names the alert, and the service it is about.
+    assert {"alertname", "service_name"} <= set(marks["tagKeys"].split(","))
 
 
 def test_latency_percentiles_show_exemplars(dashboard):

@@ -16,7 +16,7 @@ import pytest
 
 from common.faults import KNOWN as KNOWN_FAULTS
 from tests.learner import snippets
-from tests.readme import commands
+from tests.readme import commands, config_snippets
 from workshop.checkpoints import checkpoint_file, is_marked
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +64,18 @@ def test_every_python_snippet_is_in_the_code_when_its_section_is_done(snippet):
         lines = [line for line in textwrap.dedent(snippet.code).splitlines() if line.strip()]
         in_code = [line for line in code.splitlines() if line.strip()]
         assert appears_in(lines, in_code), f"{snippet} is not in the code any more"
+
+
+@pytest.mark.parametrize(("path", "snippet"), config_snippets("yaml"), ids=lambda x: x[:40])
+def test_every_yaml_snippet_is_a_part_of_the_file_it_names(path, snippet):
+    assert path, f"no <!-- file: ... --> hint above the yaml block {snippet[:60]!r}"
+    lines = [line for line in snippet.splitlines() if line.strip()]
+    in_file = [line for line in (ROOT / path).read_text().splitlines() if line.strip()]
+    assert appears_in(lines, in_file), f"the README shows a part of {path} that is not in it"
+
+
+def test_the_readme_shows_the_alerting_rule_from_its_file():
+    assert "prometheus/alerts.yml" in {path for path, _ in config_snippets("yaml")}
 
 
 def split(command: str) -> tuple[dict, list[str]]:

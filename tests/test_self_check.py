@@ -7,7 +7,7 @@ fails with a hint about the work of section S.
 
 The backends keep what they receive, and the checks look at the last 15 minutes, so the
 tests run in the order of the workshop on one platform: the checkpoints first, then the
-finished solution, then what sections 6 to 8 add.
+finished solution, then what the later sections add.
 """
 
 import time
@@ -122,9 +122,14 @@ def test_the_solution_passes_sections_0_to_5(solution, section):
 
 @pytest.mark.parametrize(
     ("section", "hint"),
-    [(6, "make load"), (7, "make zero-code"), (8, "FAULTS=iss-latency make run")],
+    [
+        (6, "make load"),
+        (7, "make zero-code"),
+        (8, "FAULTS=iss-latency make run"),
+        (10, "FAULTS=iss-errors make run"),
+    ],
 )
-def test_sections_6_to_8_need_more_than_the_code_and_say_what(solution, section, hint):
+def test_the_sections_after_5_need_more_than_the_code_and_say_what(solution, section, hint):
     result = run_check(section, solution)
 
     assert result.returncode == 1, result.stdout

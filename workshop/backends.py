@@ -45,6 +45,19 @@ class Prometheus:
         response.raise_for_status()
         return [e for series in response.json()["data"] for e in series["exemplars"]]
 
+    def alerts(self) -> list[dict]:
+        """The alerts that are pending or firing now, each with its labels and state."""
+        response = requests.get(f"{self.url}/api/v1/alerts", timeout=10)
+        response.raise_for_status()
+        return response.json()["data"]["alerts"]
+
+    def alerting_rules(self) -> list[str]:
+        """The names of the alerting rules that Prometheus has loaded."""
+        response = requests.get(f"{self.url}/api/v1/rules", params={"type": "alert"}, timeout=10)
+        response.raise_for_status()
+        groups = response.json()["data"]["groups"]
+        return [rule["name"] for group in groups for rule in group["rules"]]
+
 
 class Jaeger:
     """Jaeger v2's query API (the one its UI uses), on port 16686."""

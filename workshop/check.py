@@ -3,7 +3,8 @@
     python -m workshop.check 1          # or: make check SECTION=1
 
 Each section makes the services send some telemetry. Every check asks Prometheus alone,
-in PromQL, so it gives the same answer under Docker Compose and under `make stack`:
+in PromQL (or for its alerting rules), so it gives the same answer under Docker Compose
+and under `make stack`:
 the services' own metrics arrive there, and the collector turns spans and log records
 into metrics there too (traces_span_metrics_* and log_records_total, see
 otel-collector-config.yml). It prints one line per expected signal: a tick when it
@@ -35,8 +36,8 @@ class Check:
     """One signal that a section expects, how to look for it, and what to do if it is missing."""
 
     signal: str  # what should have arrived, in a few words
-    source: str  # how to look: "up", "promql" or "exemplars"
-    query: str  # for "up" a part of the platform, else PromQL
+    source: str  # how to look: "up", "promql", "exemplars" or "rules"
+    query: str  # for "up" a part of the platform, for "rules" an alert's name, else PromQL
     hint: str  # for when it has not arrived
 
 
@@ -153,6 +154,22 @@ NO_FAULT = (
     "few times, then find out from the telemetry what is wrong."
 )
 
+NO_ALERTING_RULES = (
+    "Prometheus has not loaded the alerting rules of prometheus/alerts.yml, which "
+    "prometheus.yml names under rule_files. Start the platform again (`make stack`, or "
+    "`docker compose up -d prometheus`); `make alerts` checks both files."
+)
+NO_FIRING_ALERT = (
+    "No alert has fired yet. Keep the load running (`make load`), switch a fault on "
+    "(`FAULTS=iss-errors make run`), and watch http://127.0.0.1:9090/api/v1/alerts: the "
+    "alert is pending first, and fires a minute later."
+)
+STILL_FIRING = (
+    "The alert still fires: switch the fault off (start `make run` again without FAULTS), "
+    "keep the load running, and wait until /api/v1/alerts no longer lists it (a minute "
+    "or two: the rules look at the last minute of requests)."
+)
+
 # --- What each section expects -----------------------------------------------------------
 
 # The parts of the platform that every section needs.
@@ -165,6 +182,7 @@ ISS = 'service_name="iss-distance-service"'
 SPANS = "traces_span_metrics_calls_total"  # every span, counted by the collector
 LOGS = "log_records_total"  # every log record, counted by the collector
 SERVER = 'span_kind="SPAN_KIND_SERVER"'
+FIRING = 'ALERTS{alertstate="firing"}'  # one series per alert, while it fires
 # A server answer that took over 1 s: the duration histogram's count above its 1 s bucket.
 SLOW_SERVER_SPANS = (
     f"traces_span_metrics_duration_seconds_count{{{SERVER}}}"
@@ -254,6 +272,15 @@ SECTIONS = {
               + " or " + seen_where(SLOW_SERVER_SPANS),
               NO_FAULT),
     ]),
+    10: Section("Alerting", [
+        *[Check(f"Prometheus has loaded the alerting rule {name}", "rules", name,
+                NO_ALERTING_RULES)
+          for name in ("HighErrorRatio", "HighLatency")],
+        Check("an alert fired", "promql", seen(FIRING), NO_FIRING_ALERT),
+        # It fired in the last 15 minutes, and does not fire now.
+        Check("... and was resolved once the fault was off", "promql",
+              f"{seen(FIRING)} unless {FIRING}", STILL_FIRING),
+    ]),
 }  # fmt: skip
 
 # --- Asking the platform -------------------------------------------------------------
@@ -300,11 +327,15 @@ def arrived(check: Check, urls: dict[str, str]) -> bool:
             since = RECENT_MINUTES * 60
             exemplars = Prometheus(urls["prometheus"]).exemplars(check.query, since)
             return any("trace_id" in exemplar["labels"] for exemplar in exemplars)
+        case "rules":
+            return check.query in Prometheus(urls["prometheus"]).alerting_rules()
     raise ValueError(f"unknown source {check.source!r}")
 
 
 def asked(check: Check, urls: dict[str, str]) -> str:
     """What was asked where, so that the learner can ask it too."""
+    if check.source == "rules":
+        return f"GET {urls['prometheus']}/api/v1/rules?type=alert, {check.query} among the rules"
     if check.source != "up":
         return f"{LANGUAGE[check.source]} {check.query}"
     if check.query == "collector":
@@ -393,7 +424,7 @@ def main(arguments: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m workshop.check",
         description=__doc__,
-        epilog="sections:\n" + "\n".join(f"  {n}  {s.title}" for n, s in SECTIONS.items()),
+        epilog="sections:\n" + "\n".join(f"  {n:>2}  {s.title}" for n, s in SECTIONS.items()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("section", type=int, choices=SECTIONS, help="the section to check")

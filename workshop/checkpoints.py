@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = range(9)  # the workshop's sections, 0 to 8
+SECTIONS = range(11)  # the workshop's sections, 0 to 10
 
 MARKER = re.compile(r"(?P<indent>[ \t]*)# workshop: section (?P<section>\d+) (?P<kind>>>>|===|<<<)")
 # Anything that looks like a marker, so that a mistyped one is an error, not a comment.
