@@ -153,7 +153,27 @@ NO_FAULT = (
     "few times, then find out from the telemetry what is wrong."
 )
 
+NO_TAIL_SAMPLING = (
+    "The collector decides on no trace yet: add the tail_sampling processor to "
+    "otel-collector-config.yml and to the traces pipeline's processors, then restart the "
+    "collector (Ctrl-C and `make stack`, or `docker compose restart otel-collector`). It "
+    "counts its decisions into otelcol_processor_tail_sampling_global_count_traces_sampled_total."
+)
+NO_LOAD_LEFT_OUT = (
+    "Tail sampling has kept every trace: it leaves out only some of the load generator's. "
+    "Run `make load` (or `docker compose --profile load up -d`) for a minute."
+)
+NO_REDACTION = (
+    "The place still reaches the backends: add the transform/personal_data processor to "
+    "otel-collector-config.yml and to the processors of the traces and the logs pipelines, "
+    "then restart the collector and submit the form."
+)
+
 # --- What each section expects -----------------------------------------------------------
+
+# The collector's own metrics: what a processor of the traces or logs pipeline handled.
+TAIL_SAMPLING = "otelcol_processor_tail_sampling_global_count_traces_sampled_total"
+PROCESSED = "otelcol_processor_incoming_items_total"
 
 # The parts of the platform that every section needs.
 PLATFORM = [
@@ -253,6 +273,21 @@ SECTIONS = {
               seen(f'{SPANS}{{{SERVER}, status_code="STATUS_CODE_ERROR"}}')
               + " or " + seen_where(SLOW_SERVER_SPANS),
               NO_FAULT),
+    ]),
+    11: Section("Sampling", [
+        Check("the collector's tail sampling keeps traces", "promql",
+              seen(f'{TAIL_SAMPLING}{{sampled="true"}}'), NO_TAIL_SAMPLING),
+        Check("... and leaves some of the load generator's out", "promql",
+              f'increase({TAIL_SAMPLING}{{sampled="false"}}[{RECENT_MINUTES}m]) > 0',
+              NO_LOAD_LEFT_OUT),
+    ]),
+    12: Section("Collector processing: personal data", [
+        *[Check(f"transform/personal_data processes the {signal} on their way to storage",
+                "promql",
+                seen(f'{PROCESSED}{{processor="transform/personal_data", '
+                     f'otel_signal="{signal}"}}'),
+                NO_REDACTION)
+          for signal in ("traces", "logs")],
     ]),
 }  # fmt: skip
 
