@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.learner import LANGUAGES, SnippetError, apply, snippets
+from tests.learner import LANGUAGES, Snippet, SnippetError, apply, snippets
 from tests.readme import code_blocks
 from tests.self_checks import check_env, collector_from, load, services, until_passes
 from workshop.checkpoints import tidy, write_checkpoint
@@ -84,3 +84,56 @@ def test_typing_a_section_reaches_the_next_checkpoint_and_passes_its_check(
             ALSO[section](running.urls["frontend"])
         result = until_passes(section, check_env(stack, running))
     assert result.returncode == 0, result.stdout
+
+
+# --- Placing a YAML snippet -----------------------------------------------------------------
+
+CONFIG = """\
+processors:
+  batch:
+    timeout: 200ms
+  # a comment about the next one
+  memory_limiter: {}
+service:
+  pipelines:
+    traces:
+      processors: [batch]
+    logs:
+      processors: [batch]
+"""
+
+
+def typed_yaml(tmp_path: Path, code: str, **hint: str) -> str:
+    (tmp_path / "config.yml").write_text(CONFIG)
+    apply(Snippet(11, code, {"file": "config.yml", **hint}), tmp_path)
+    return (tmp_path / "config.yml").read_text()
+
+
+def test_a_yaml_snippet_goes_after_the_whole_entry_at_its_indentation(tmp_path):
+    typed = typed_yaml(tmp_path, "extra:\n  on: true\n", **{"in": "processors", "after": "batch:"})
+
+    assert "    timeout: 200ms\n  extra:\n    on: true\n  # a comment" in typed
+
+
+def test_a_yaml_snippet_replaces_an_entry_of_the_mapping_its_path_names(tmp_path):
+    hint = {"in": "service.pipelines.logs", "replace": "processors:"}
+    typed = typed_yaml(tmp_path, "processors: [memory_limiter, batch]\n", **hint)
+
+    assert typed.splitlines()[-3:] == [
+        "      processors: [batch]",  # the traces pipeline's, untouched
+        "    logs:",
+        "      processors: [memory_limiter, batch]",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hint", "message"),
+    [
+        ({"in": "service.pipelines", "after": "processors:"}, "0 entries in service.pipelines"),
+        ({"in": "exporters", "after": "x:"}, "0 keys 'exporters'"),
+        ({"at": "end"}, "'at' is for Python"),
+    ],
+)
+def test_a_yaml_snippet_that_cannot_be_placed_says_why(tmp_path, hint, message):
+    with pytest.raises(SnippetError, match=message):
+        typed_yaml(tmp_path, "x: 1\n", **hint)
