@@ -247,7 +247,7 @@ def test_checkout_puts_the_working_tree_at_the_start_of_a_section(learner_repo):
     workshop(learner_repo, "checkout", "2")
     assert "start of section 2." in workshop(learner_repo, "status")
     workshop(learner_repo, "checkout", "3")
-    assert "sections 3, 4, 5, 6, 7 and 8" in workshop(learner_repo, "status")
+    assert "sections 3, 4, 5, 6, 7, 8, 9, 10, 11 and 12" in workshop(learner_repo, "status")
     assert git(learner_repo, "stash", "list") == ""  # nothing of the learner's to save
 
 
