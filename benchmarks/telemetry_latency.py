@@ -1,6 +1,7 @@
 """How long until a request's telemetry can be queried on the native platform?
 
     make stack-latency        (or: python benchmarks/telemetry_latency.py --requests 10)
+    python benchmarks/telemetry_latency.py --checkpoint 11   # before tail sampling
 
 Starts the native platform and the four services with the workshop's default export
 settings, submits the form a few times, and measures for each request the time from
@@ -30,6 +31,7 @@ from native.run_services import start_services  # noqa: E402
 from native.run_stack import running_stack  # noqa: E402
 from tests.browser_like import submit, trace_id_of  # noqa: E402
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs  # noqa: E402
+from workshop.checkpoints import ROOT, write_checkpoint  # noqa: E402
 
 COUNTED = 'sum(incoming_requests_total{http_response_status_code="200"})'
 SPANS_COUNTED = 'sum(traces_span_metrics_calls_total{span_name="iss.position"})'
@@ -70,27 +72,44 @@ def measure_one(frontend: str, jaeger: Jaeger, prometheus: Prometheus, logs: Vic
 def main() -> None:
     parser = argparse.ArgumentParser(description="Measure telemetry latency.")
     parser.add_argument("--requests", type=int, default=10)
+    parser.add_argument(
+        "--checkpoint",
+        type=int,
+        help="run the platform's configs as they are at the start of this section "
+        "(11: the collector before tail sampling); default: the finished solution",
+    )
     arguments = parser.parse_args()
 
+    with tempfile.TemporaryDirectory() as logs:
+        root = ROOT
+        if arguments.checkpoint is not None:
+            root = write_checkpoint(arguments.checkpoint, Path(logs) / "checkpoint")
+        results, ready = measure(arguments.requests, root, Path(logs))
+
+    print(f"The native platform was ready {ready:.1f} s after it was started.\n")
+    print(f"Seconds from an answer until its telemetry is queryable ({len(results)} requests)")
+    where = f"the start of section {arguments.checkpoint}" if root != ROOT else "default"
+    print(f"({where} settings; see common/telemetry.py and otel-collector-config.yml)\n")
+    for name in results[0]:
+        values = [r[name] for r in results]
+        print(f"  {name:<26} median {statistics.median(values):5.1f}   max {max(values):5.1f}")
+
+
+def measure(requests: int, root: Path, logs: Path) -> tuple[list[dict], float]:
+    """Each request's delays, and how long the platform took to start."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as logs, running_stack() as stack:
+    with running_stack(root=root) as stack:
         ready = time.monotonic() - started
         env = {"OFFLINE": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"]}
-        with start_services(env, log_dir=Path(logs)) as services:
+        with start_services(env, log_dir=logs) as services:
             jaeger = Jaeger(stack.urls["jaeger"])
             prometheus = Prometheus(stack.urls["prometheus"])
             victoria_logs = VictoriaLogs(stack.urls["victoria_logs"])
             results = [
                 measure_one(services.urls["frontend"], jaeger, prometheus, victoria_logs)
-                for _ in range(arguments.requests)
+                for _ in range(requests)
             ]
-
-    print(f"The native platform was ready {ready:.1f} s after it was started.\n")
-    print(f"Seconds from an answer until its telemetry is queryable ({len(results)} requests)")
-    print("(default settings; see common/telemetry.py and otel-collector-config.yml)\n")
-    for name in results[0]:
-        values = [r[name] for r in results]
-        print(f"  {name:<26} median {statistics.median(values):5.1f}   max {max(values):5.1f}")
+    return results, ready
 
 
 if __name__ == "__main__":

@@ -86,8 +86,9 @@ class Process:
     log: Path | None = None
 
 
-def processes(data: Path) -> list[Process]:
-    """The four processes, each with its flags and its data directory."""
+def processes(data: Path, root: Path = ROOT) -> list[Process]:
+    """The four processes, each with its flags, its data directory, and its config
+    from `root` (a workshop checkpoint may hold an earlier collector config)."""
     backends = build_backends.backends()
     binary = {name: str(build_backends.build(backends[name])) for name in PORTS}
     return [
@@ -95,7 +96,7 @@ def processes(data: Path) -> list[Process]:
             "prometheus",
             [
                 binary["prometheus"],
-                f"--config.file={ROOT / 'prometheus.yml'}",
+                f"--config.file={root / 'prometheus.yml'}",
                 f"--storage.tsdb.path={data / 'prometheus'}",
                 "--web.listen-address=127.0.0.1:9090",
                 *PROMETHEUS_FLAGS,
@@ -104,7 +105,7 @@ def processes(data: Path) -> list[Process]:
         ),
         Process(
             "jaeger",
-            [binary["jaeger"], f"--config={ROOT / 'jaeger' / 'jaeger.yml'}"],
+            [binary["jaeger"], f"--config={root / 'jaeger' / 'jaeger.yml'}"],
             "http://127.0.0.1:13133/status",
         ),
         Process(
@@ -120,7 +121,7 @@ def processes(data: Path) -> list[Process]:
         ),
         Process(
             "otelcol",
-            [binary["otelcol"], f"--config={ROOT / 'otel-collector-config.yml'}"],
+            [binary["otelcol"], f"--config={root / 'otel-collector-config.yml'}"],
             None,
             ready_port=4317,  # the collector has no health endpoint without an extension
         ),
@@ -195,12 +196,22 @@ class Stack:
         launch(process, self.env, self.data_dir)
         wait_until_ready([process], timeout)
 
+    def restart(self, name: str, root: Path = ROOT) -> None:
+        """Restart one part with its config from `root`, a workshop checkpoint say."""
+        self.stop(name)
+        [again] = [p for p in processes(self.data_dir, root) if p.name == name]
+        self.processes[name].command = again.command
+        self.start(name)
+
 
 @contextlib.contextmanager
-def running_stack(timeout: float = 120, data_dir: Path | None = None) -> Iterator[Stack]:
+def running_stack(
+    timeout: float = 120, data_dir: Path | None = None, root: Path = ROOT
+) -> Iterator[Stack]:
     """Start the platform, wait until every part is ready, yield it, then stop it.
 
-    Data and logs go to data_dir, or to a temporary directory removed afterwards.
+    Data and logs go to data_dir, or to a temporary directory removed afterwards. The
+    configs are read from `root`: the repository, or a workshop checkpoint of it.
     """
     busy = [port for ports in PORTS.values() for port in ports if port_in_use(port)]
     if busy:
@@ -214,7 +225,7 @@ def running_stack(timeout: float = 120, data_dir: Path | None = None) -> Iterato
         started: list[Process] = []
         # The collector stops first, so that it can flush what it holds to the backends.
         cleanup.callback(lambda: [stop_processes([p.popen]) for p in reversed(started)])
-        for process in processes(data_dir):
+        for process in processes(data_dir, root):
             process.log = data_dir / f"{process.name}.log"
             launch(process, env, data_dir)
             started.append(process)

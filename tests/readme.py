@@ -41,6 +41,8 @@ def config_snippets(language: str) -> list[tuple[str, str]]:
     above it, `<!-- file: prometheus/alerts.yml -->`: a part of a config file, shown."""
     found = []
     for block in blocks(README.read_text(), language):
+        if re.search(r"\b(after|before|replace|at): ", block["hint"] or ""):
+            continue  # a snippet the learner types: tests/learner.py places it
         hint = re.fullmatch(r"file: (\S+)", block["hint"] or "")
         found.append((hint[1] if hint else "", body(block)))
     return found

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from loadgen.generate_load import generate_load
 from native.run_services import start_services
 from tests.browser_like import free_ports, submit
 from workshop.checkpoints import ROOT
@@ -67,3 +68,18 @@ def services(stack, log_dir: Path, root: Path = ROOT, env=None, **options):
         for place in PLACES:
             assert submit(running.urls["frontend"], place).status_code == 200
         yield running
+
+
+def load(frontend_url: str, requests: int = 40) -> None:
+    """What `make load` sends, `requests` times, as fast as the services answer."""
+    generate_load(frontend_url, rate=50, timeout=20, requests=requests, report=lambda _: None)
+
+
+@contextlib.contextmanager
+def collector_from(stack, root: Path):
+    """The platform's collector running the config of `root` (a checkpoint), then ROOT's."""
+    stack.restart("otelcol", root=root)
+    try:
+        yield
+    finally:
+        stack.restart("otelcol")

@@ -134,3 +134,11 @@ def test_the_compose_load_profile_runs_the_script_against_the_frontend():
 def test_the_compose_rate_is_configurable():
     services = compose_services("--profile", "load", rate="4")
     assert services["load-generator"]["environment"]["RATE"] == "4"
+
+
+def test_the_frontend_records_that_the_load_generator_asked(frontend_url, telemetry):
+    # The collector's tail sampling tells the load generator's traces from yours by it.
+    loadgen.submit(frontend_url, "Paris", timeout=30)
+
+    form = [s for s in telemetry.spans() if s.name == "POST /"]
+    assert [s.attributes.get("user_agent.original") for s in form] == [loadgen.USER_AGENT]

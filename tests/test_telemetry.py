@@ -4,7 +4,11 @@ All four services run in this process (on local ports), so one form submission
 goes frontend -> gateway -> geolocator and ISS distance service, as in production.
 """
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.resources import Resource
@@ -177,3 +181,48 @@ def test_environment_variables_win_over_the_defaults(monkeypatch):
     assert attributes["deployment.environment.name"] == "docker"
     assert attributes["service.version"] == "1.2.3"
     assert isinstance(build_resource("x", "1"), Resource)
+
+
+# Run in a process of its own: the sampler is read when the TracerProvider is made, and
+# this process's provider is made once, by conftest.py.
+HEAD_SAMPLED = """
+from opentelemetry import trace
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from common import telemetry
+
+spans = InMemorySpanExporter()
+telemetry.configure_opentelemetry(
+    "sampled", "0", span_exporter=spans, metric_reader=InMemoryMetricReader(),
+    log_exporter=InMemoryLogRecordExporter(),
+)
+tracer = trace.get_tracer("sampled")
+for _ in range(1000):
+    with tracer.start_as_current_span("root"):
+        with tracer.start_as_current_span("child"):
+            pass
+trace.get_tracer_provider().force_flush()
+finished = spans.get_finished_spans()
+print(sum(s.name == "root" for s in finished), sum(s.name == "child" for s in finished))
+"""
+
+
+def test_the_standard_variables_switch_head_sampling_on_and_keep_traces_whole():
+    env = {
+        **os.environ,
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": "0.25",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", HEAD_SAMPLED],
+        cwd=Path(__file__).resolve().parent.parent,  # the repository's root, for `common`
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    roots, children = map(int, result.stdout.split())
+
+    assert 150 < roots < 350  # about a quarter of 1000; a binomial's sd is 14 here
+    assert children == roots  # a child follows its parent's decision: no trace is cut

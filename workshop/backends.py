@@ -86,9 +86,11 @@ class Jaeger:
                 })  # fmt: skip
         return spans
 
-    def search(self, service: str, tags: dict | None = None, since_seconds: int = 900) -> list[str]:
+    def search(
+        self, service: str, tags: dict | None = None, since_seconds: int = 900, limit: int = 100
+    ) -> list[str]:
         """Ids of recent traces with a span of `service` that has all these tags."""
-        params = {"service": service, "lookback": f"{since_seconds}s", "limit": 100}
+        params = {"service": service, "lookback": f"{since_seconds}s", "limit": limit}
         if tags:
             params["tags"] = json.dumps(tags)
         response = requests.get(f"{self.url}/api/traces", params=params, timeout=10)

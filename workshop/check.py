@@ -169,8 +169,27 @@ STILL_FIRING = (
     "keep the load running, and wait until /api/v1/alerts no longer lists it (a minute "
     "or two: the rules look at the last minute of requests)."
 )
+NO_TAIL_SAMPLING = (
+    "The collector decides on no trace yet: add the tail_sampling processor to "
+    "otel-collector-config.yml and to the traces pipeline's processors, then restart the "
+    "collector (Ctrl-C and `make stack`, or `docker compose restart otel-collector`). It "
+    "counts its decisions into otelcol_processor_tail_sampling_global_count_traces_sampled_total."
+)
+NO_LOAD_LEFT_OUT = (
+    "Tail sampling has kept every trace: it leaves out only some of the load generator's. "
+    "Run `make load` (or `docker compose --profile load up -d`) for a minute."
+)
+NO_REDACTION = (
+    "The place still reaches the backends: add the transform/personal_data processor to "
+    "otel-collector-config.yml and to the processors of the traces and the logs pipelines, "
+    "then restart the collector and submit the form."
+)
 
 # --- What each section expects -----------------------------------------------------------
+
+# The collector's own metrics: what a processor of the traces or logs pipeline handled.
+TAIL_SAMPLING = "otelcol_processor_tail_sampling_global_count_traces_sampled_total"
+PROCESSED = "otelcol_processor_incoming_items_total"
 
 # The parts of the platform that every section needs.
 PLATFORM = [
@@ -280,6 +299,21 @@ SECTIONS = {
         # It fired in the last 15 minutes, and does not fire now.
         Check("... and was resolved once the fault was off", "promql",
               f"{seen(FIRING)} unless {FIRING}", STILL_FIRING),
+    ]),
+    11: Section("Sampling", [
+        Check("the collector's tail sampling keeps traces", "promql",
+              seen(f'{TAIL_SAMPLING}{{sampled="true"}}'), NO_TAIL_SAMPLING),
+        Check("... and leaves some of the load generator's out", "promql",
+              seen(f'{TAIL_SAMPLING}{{sampled="false"}}'),
+              NO_LOAD_LEFT_OUT),
+    ]),
+    12: Section("Collector processing: personal data", [
+        *[Check(f"transform/personal_data processes the {signal} on their way to storage",
+                "promql",
+                seen(f'{PROCESSED}{{processor="transform/personal_data", '
+                     f'otel_signal="{signal}"}}'),
+                NO_REDACTION)
+          for signal in ("traces", "logs")],
     ]),
 }  # fmt: skip
 

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = range(11)  # the workshop's sections, 0 to 10
+SECTIONS = range(13)  # the workshop's sections, 0 to 12
+END = SECTIONS[-1] + 1  # the "checkpoint" after the last section: the finished solution
 
 MARKER = re.compile(r"(?P<indent>[ \t]*)# workshop: section (?P<section>\d+) (?P<kind>>>>|===|<<<)")
 # Anything that looks like a marker, so that a mistyped one is an error, not a comment.
@@ -219,11 +220,12 @@ def is_marked(path: str, text: str) -> bool:
 
 def write_checkpoint(section: int, destination: Path) -> Path:
     """Write the repository at the start of `section` into `destination`; return it.
+    At END, it is the finished solution without its markers.
 
     The repository is what git tracks and the new files it does not ignore, as they
     are in the working tree, so that uncommitted work is included.
     """
-    if section not in SECTIONS:
+    if section not in SECTIONS and section != END:
         raise CheckpointError(f"section {section} is not one of 0 to {SECTIONS[-1]}")
     paths = git("ls-files", "-z") + git("ls-files", "-z", "--others", "--exclude-standard")
     for path in paths.split("\0"):
