@@ -9,8 +9,10 @@ Outside room mode there is no name and no namespace.
 import os
 import re
 
+from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAMESPACE
+
 VARIABLE = "LEARNER"
-ATTRIBUTE = "service.namespace"  # OpenTelemetry's name for a group of services
+ATTRIBUTE = SERVICE_NAMESPACE  # "service.namespace": OpenTelemetry's group of services
 LABEL = "service_namespace"  # the same attribute, as Prometheus names its label
 
 # A label value on every series, and a part of every query: short, and made of characters
