@@ -20,7 +20,7 @@ GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark profile stack-latency checkout solution status check load \
-	zero-code kit alerts diagram screenshots update-tle
+	zero-code kit alerts room diagram screenshots update-tle
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ status: $(VENV)/.workshop ## Say which workshop section the code is at
 check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make check SECTION=1
 	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-12>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.check $(SECTION)
+
+room: $(VENV)/.runtime ## Room mode, for the facilitator: each learner's progress, by section
+	$(VENV_PYTHON) -m workshop.room
 
 load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with OFFLINE=true services)
 	$(VENV_PYTHON) loadgen/generate_load.py --rate $(or $(RATE),1)

@@ -6,6 +6,7 @@ with the service's name in front, and Ctrl-C stops them all.
 
     python native/run_services.py            # frontend on http://127.0.0.1:8080
     FRONTEND_PORT=9000 python native/run_services.py
+    LEARNER=ada python native/run_services.py   # room mode: see workshop/learners.py
     python native/run_services.py --zero-code   # see below; `make zero-code`
 
 With --zero-code, it runs the application as it is before the workshop adds any
@@ -28,12 +29,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, too: the services' shared code
 from common.telemetry import EXPORT_DELAYS_MS  # noqa: E402
+from workshop import learners  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,12 @@ def start_services(
 ) -> Iterator[Running]:
     """Start the four services, wait until each is healthy, stop them all afterwards.
 
-    `env` is added to this process's environment. Output goes to `log_dir/<name>.log`
-    when given, else to this terminal with the service's name in front. `root` is the
-    tree to run the code from: this repository, or a workshop checkpoint of it.
-    `zero_code` runs each service under `opentelemetry-instrument`: give it a `root`
-    without OpenTelemetry code of its own, such as checkpoint 0.
+    `env` is added to this process's environment; a LEARNER there becomes the Resource's
+    service.namespace (room mode), and a bad one raises LearnerNameError. Output goes to
+    `log_dir/<name>.log` when given, else to this terminal with the service's name in
+    front. `root` is the tree to run the code from: this repository, or a workshop
+    checkpoint of it. `zero_code` runs each service under `opentelemetry-instrument`:
+    give it a `root` without OpenTelemetry code of its own, such as checkpoint 0.
     """
     ports = ports or default_ports()
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -117,6 +121,7 @@ def start_services(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
+    base_env = learners.with_namespace(base_env)
     processes: dict[str, subprocess.Popen] = {}
     try:
         for service in SERVICES:
@@ -221,6 +226,10 @@ def main() -> None:
         "under opentelemetry-instrument",
     )
     zero_code = parser.parse_args().zero_code
+    try:
+        learner = learners.learner()
+    except learners.LearnerNameError as error:
+        sys.exit(str(error))  # before anything starts, with no traceback
     root = ROOT
     if zero_code:
         root = write_zero_code_tree()
@@ -231,9 +240,12 @@ def main() -> None:
     try:
         with start_services(root=root, zero_code=zero_code) as running:
             print(f"\nThe application is at {running.urls['frontend']} (Ctrl-C stops it)")
-            print(
-                f"Telemetry goes to {os.environ.get('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:4317')}\n"
-            )
+            endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+            whose = f", as learner {learner} ({learners.ATTRIBUTE})" if learner else ""
+            print(f"Telemetry goes to {endpoint}{whose}\n")
+            if not learner and urlsplit(endpoint).hostname not in ("127.0.0.1", "localhost", "::1"):
+                print("Another machine's platform, and no LEARNER: your telemetry will not")
+                print("show as yours. In a room, start again with LEARNER=<your name>.\n")
             while all(p.poll() is None for p in running.processes.values()):
                 time.sleep(0.5)
             print("A service stopped; stopping the others.", file=sys.stderr)

@@ -7,6 +7,9 @@ source is under the AGPL. Binaries missing from the cache are built first
 (native/build_backends.py). Ctrl-C stops them all.
 
     python native/run_stack.py
+    ROOM=1 python native/run_stack.py   # room mode: the collector's OTLP ports on every
+                                        # interface, for a room of learners; the rest
+                                        # stays on 127.0.0.1
 
 The end-to-end tests start the platform through running_stack().
 """
@@ -43,7 +46,13 @@ NATIVE_ENV = {
     "LOGS_OTLP_URL": "http://127.0.0.1:9428/insert/opentelemetry",  # VictoriaLogs
 }
 
-# Every port the processes listen on, all on 127.0.0.1.
+# Room mode: a whole room of learners sends to this machine. Only the collector's two
+# OTLP ports (the receivers' LISTEN_HOST) open to the network; Prometheus, Jaeger and
+# VictoriaLogs stay on 127.0.0.1, since anyone who reaches them could read or write.
+ROOM_ENV = {"LISTEN_HOST": "0.0.0.0"}
+ROOM_PORTS = {"otlp_grpc": 4317, "otlp_http": 4318}
+
+# Every port the processes listen on, all on 127.0.0.1 (but for room mode's OTLP ports).
 PORTS = {
     "otelcol": [4317, 4318, 8888],  # OTLP gRPC, OTLP HTTP, the collector's own metrics
     "prometheus": [9090],
@@ -206,12 +215,16 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(
-    timeout: float = 120, data_dir: Path | None = None, root: Path = ROOT
+    timeout: float = 120,
+    data_dir: Path | None = None,
+    root: Path = ROOT,
+    room: bool = False,
 ) -> Iterator[Stack]:
     """Start the platform, wait until every part is ready, yield it, then stop it.
 
     Data and logs go to data_dir, or to a temporary directory removed afterwards. The
     configs are read from `root`: the repository, or a workshop checkpoint of it.
+    With `room`, the collector receives OTLP on every interface (see ROOM_ENV).
     """
     busy = [port for ports in PORTS.values() for port in ports if port_in_use(port)]
     if busy:
@@ -221,7 +234,7 @@ def running_stack(
             data_dir = Path(
                 cleanup.enter_context(tempfile.TemporaryDirectory(prefix="otel-stack-"))
             )
-        env = {**os.environ, **NATIVE_ENV}
+        env = {**os.environ, **NATIVE_ENV, **(ROOM_ENV if room else {})}
         started: list[Process] = []
         # The collector stops first, so that it can flush what it holds to the backends.
         cleanup.callback(lambda: [stop_processes([p.popen]) for p in reversed(started)])
@@ -233,23 +246,64 @@ def running_stack(
         yield Stack(URLS, {p.name: p for p in started}, env, data_dir)
 
 
+def room_mode(environ=os.environ) -> bool:
+    """Whether ROOM asks for room mode: 1, true or yes; unset, empty, 0, false or no do not."""
+    value = environ.get("ROOM", "").strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("", "0", "false", "no"):
+        return False
+    raise ValueError(f"ROOM={value[:20]!r}: use ROOM=1 for room mode, or leave ROOM unset")
+
+
+def network_address() -> str:
+    """This machine's address on its network, as the learners' machines would reach it.
+
+    Connecting a UDP socket sends nothing; it only picks the interface of the route out.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: never a real host
+            return probe.getsockname()[0]
+        except OSError:  # no network: the learners cannot reach this machine either
+            return "<this machine's address>"
+
+
+def print_room_instructions() -> None:
+    address = network_address()
+    print(
+        f"Room mode: the collector receives OTLP from the room's network on {address}, "
+        f"ports {ROOM_PORTS['otlp_grpc']} (gRPC) and {ROOM_PORTS['otlp_http']} (HTTP); "
+        "everything else stays on 127.0.0.1. Each learner runs:\n"
+        f"  OTEL_EXPORTER_OTLP_ENDPOINT=http://{address}:{ROOM_PORTS['otlp_grpc']} "
+        "LEARNER=<their name> make run\n"
+        "`make room` shows each learner's progress."
+    )
+
+
 def main() -> None:
     # Ctrl-C (SIGINT) and SIGTERM both unwind through running_stack(), which
     # stops the processes. Set explicitly: a shell starting us in the
     # background would otherwise leave SIGINT ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
+    try:
+        room = room_mode()
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     # A fixed place, so the logs are easy to find; emptied at every start.
     data_dir = build_backends.cache_root() / "stack"
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     started = time.monotonic()
     try:
-        with running_stack(data_dir=data_dir):
+        with running_stack(data_dir=data_dir, room=room):
             print(f"platform ready in {time.monotonic() - started:.0f} s (logs in {data_dir}):")
             width = max(map(len, WHERE_TO_LOOK))
             for url, what in WHERE_TO_LOOK.items():
                 print(f"  {url:<{width}}  {what}")
+            if room:
+                print_room_instructions()
             print("Ctrl-C to stop.")
             signal.pause()
     except KeyboardInterrupt:

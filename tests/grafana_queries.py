@@ -1,7 +1,8 @@
 """Read the queries out of the Grafana dashboard, so that tests can run them as they are.
 
-The dashboard's queries are literal: no template variables, fixed rate windows. The same
-text that Grafana sends to Prometheus, Loki or Tempo can be sent by a test.
+The dashboard's queries are literal but for one template variable, `$learner` (room
+mode), and have fixed rate windows: with a value for `$learner`, the same text that
+Grafana sends to Prometheus, Loki or Tempo can be sent by a test.
 
 The data source links in the provisioning hold queries too, written with Grafana's link
 variables (`${__trace.traceId}`); `grafana_side_queries()` gives those with sample values
@@ -86,6 +87,9 @@ SAMPLE_VALUES = {
     "__value.raw": "4bf92f3577b34da6a3ce929d0e0e4736",  # a link from a trace_id field
     # tracesToMetrics: the span's tags, mapped to labels as its `tags` setting says.
     "__tags": 'service_name="frontend"',
+    # The dashboard's learner picker (room mode), at All: its allValue matches every
+    # learner's telemetry and telemetry without one. tests/test_room.py picks learners.
+    "learner": ".*",
 }
 VARIABLE = re.compile(r"\$\{([^}]+)\}|\$(\w+)")  # ${name} or $name
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from native import build_backends
-from native.run_stack import NATIVE_ENV, PROMETHEUS_FLAGS, ROOT
+from native.run_stack import NATIVE_ENV, PROMETHEUS_FLAGS, ROOM_ENV, ROOT
 from tests.test_containers import compose_config
 
 CONFIG = ROOT / "otel-collector-config.yml"
@@ -45,7 +45,9 @@ def test_the_native_build_holds_exactly_the_components_the_config_uses(collector
 
 
 @pytest.mark.parametrize(
-    ("stack", "env"), [("docker", {}), ("native", NATIVE_ENV)], ids=["docker", "native"]
+    ("stack", "env"),
+    [("docker", {}), ("native", NATIVE_ENV), ("room", NATIVE_ENV | ROOM_ENV)],
+    ids=["docker", "native", "native room mode"],
 )
 def test_the_config_is_valid_as_each_stack_fills_it_in(collector, stack, env):
     clean = {k: v for k, v in os.environ.items() if k not in NATIVE_ENV}

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from native.run_services import SERVICES
+from native.run_stack import ROOM_PORTS
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -142,3 +143,29 @@ def test_distroless_backends_check_their_own_health(platform, name):
     assert test[0] == "CMD" and test[-1] == "-health"
     assert container["user"] == "10001:10001"
     assert {port["host_ip"] for port in container["ports"]} == {"127.0.0.1"}
+
+
+def published_ports(services: dict) -> dict[tuple[str, int], str]:
+    """(service, container port) -> the host address it is published on."""
+    return {
+        (name, port["target"]): port["host_ip"]
+        for name, service in services.items()
+        for port in service.get("ports", [])
+    }
+
+
+def test_every_port_is_published_on_this_machine_only(platform):
+    assert set(published_ports(platform).values()) == {"127.0.0.1"}
+
+
+def test_room_mode_opens_only_the_collectors_otlp_ports_to_the_network():
+    """docker-compose.room.yml: the collector's OTLP on every interface, as ROOM=1 natively."""
+    room = published_ports(
+        compose_config("docker-compose.yml", "docker-compose.room.yml")["services"]
+    )
+    alone = published_ports(compose_config("docker-compose.yml")["services"])
+    opened = {key: host for key, host in room.items() if host != "127.0.0.1"}
+
+    assert opened == {("otel-collector", port): "0.0.0.0" for port in ROOM_PORTS.values()}
+    # The rest is as without room mode, and nothing is published twice.
+    assert room.keys() == alone.keys()

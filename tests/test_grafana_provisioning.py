@@ -163,7 +163,6 @@ def test_the_dashboard_has_a_stable_uid_and_follows_the_last_15_minutes(dashboar
     assert dashboard["uid"] == "iss-distance"
     assert dashboard["refresh"] == "10s"
     assert dashboard["time"] == {"from": "now-15m", "to": "now"}
-    assert dashboard["templating"]["list"] == []
 
 
 def test_the_dashboard_names_its_data_sources_by_provisioned_uid(dashboard, datasources):
@@ -184,20 +183,38 @@ def test_panel_ids_are_unique(dashboard):
     assert len(ids) == len(set(ids))
 
 
-def test_queries_are_literal_so_they_run_outside_grafana():
-    for _, query in dashboard_queries():
-        assert "$" not in query, query
+# Room mode: the dashboard's learner picker, and the matcher each selector gets from it.
+MINE = 'service_namespace=~"$learner"'
+
+
+def test_the_learner_picker_lists_namespaces_and_all_matches_a_missing_one(dashboard):
+    [variable] = dashboard["templating"]["list"]
+    assert variable["name"] == "learner"
+    assert variable["datasource"]["type"] == "prometheus"
+    assert variable["query"] == "label_values(service_namespace)"
+    # All is ".*", which also matches series without the label: outside room mode.
+    assert variable["includeAll"] is True and variable["allValue"] == ".*"
+
+
+def test_every_prometheus_and_loki_selector_picks_the_learner_and_nothing_else_varies():
+    for kind, query in dashboard_queries():
+        if kind == "tempo":  # TraceQL cannot match a missing attribute: not filtered
+            assert "$" not in query, query
+            continue
+        assert query.count("{") == query.count("{" + MINE), query
+        assert "$" not in query.replace(MINE, ""), query
 
 
 REQUIRED_QUERIES = [
-    ("prometheus", "sum by (service_name) (rate(http_server_request_duration_seconds_count[1m]))"),
+    ("prometheus", "sum by (service_name) "
+                   f"(rate(http_server_request_duration_seconds_count{{{MINE}}}[1m]))"),
     ("prometheus", "histogram_quantile(0.95, sum by (le, service_name) "
-                   "(rate(http_server_request_duration_seconds_bucket[1m])))"),
-    ("prometheus", "sum by (iss_position_source) (rate(iss_requests_total[1m]))"),
-    ("prometheus", 'sum by (error_type) (rate(iss_requests_total{error_type!=""}[1m]))'),
+                   f"(rate(http_server_request_duration_seconds_bucket{{{MINE}}}[1m])))"),
+    ("prometheus", f"sum by (iss_position_source) (rate(iss_requests_total{{{MINE}}}[1m]))"),
+    ("prometheus", f'sum by (error_type) (rate(iss_requests_total{{{MINE}, error_type!=""}}[1m]))'),
     ("prometheus", "sum by (http_response_status_code, iss_position_source) "
-                   "(rate(incoming_requests_total[1m]))"),
-    ("loki", '{service_name=~"' + "|".join(SERVICES) + '"}'),
+                   f"(rate(incoming_requests_total{{{MINE}}}[1m]))"),
+    ("loki", f'{{{MINE}, service_name=~"' + "|".join(SERVICES) + '"}'),
     ("tempo", '{resource.service.name="frontend"}'),
     ("tempo", SERVICE_MAP),
 ]  # fmt: skip

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from native.run_services import SERVICES, start_services
-from native.run_stack import URLS
+from native.run_stack import PORTS, URLS, network_address
 from tests.browser_like import free_ports, submit, trace_id_of
 from tests.grafana_queries import grafana_side_queries
 from tests.readme import README, code_blocks
@@ -275,6 +275,19 @@ def readme_api_addresses(alerting: bool = False) -> list[str]:
     """The native API addresses README.md shows: the alerting ones, or all the others."""
     found = set(NATIVE_API.findall(README.read_text()))
     return sorted(url for url in found if bool(ALERTING_API.match(url)) == alerting)
+
+
+def test_no_port_is_open_to_the_network_without_room_mode(stack):
+    """Every part listens on 127.0.0.1 only; ROOM=1 opens OTLP (tests/test_room.py)."""
+    address = network_address()
+    assert not address.startswith(("127.", "<")), "this machine needs an address on a network"
+    opened = []
+    for port in [port for ports in PORTS.values() for port in ports]:
+        with socket.socket() as sock:
+            sock.settimeout(2)
+            if sock.connect_ex((address, port)) == 0:
+                opened.append(port)
+    assert opened == []
 
 
 def test_the_readme_shows_native_api_addresses():

@@ -120,14 +120,14 @@ def test_every_compose_command_is_valid(command):
     """Checked with the real Docker Compose binary; there is no engine here to run it."""
     env, words = split(command)
     words = words[2:]
-    profiles = []
-    while words[0] == "--profile":
-        profiles += words[:2]
+    files, profiles = [], []
+    while words[0] in ("-f", "--profile"):
+        (files if words[0] == "-f" else profiles).extend(words[:2])
         words = words[2:]
     subcommand, arguments = words[0], words[1:]
     services = [a for a in arguments if not a.startswith("-")]
     flags = [a.split("=")[0] for a in arguments if a.startswith("-")]
-    compose = [BIN / "docker-compose", *profiles]
+    compose = [BIN / "docker-compose", *files, *profiles]
     run_env = {**os.environ, **env}
 
     config = subprocess.run(

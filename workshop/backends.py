@@ -34,6 +34,16 @@ class Prometheus:
         response.raise_for_status()
         return response.json()["data"]["result"]
 
+    def label_values(self, label: str, since_seconds: int = 900) -> list[str]:
+        """The values a label has had on any series in the last `since_seconds`."""
+        response = requests.get(
+            f"{self.url}/api/v1/label/{label}/values",
+            params={"start": time.time() - since_seconds},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return response.json()["data"]
+
     def exemplars(self, promql: str, since_seconds: int = 900) -> list[dict]:
         """The exemplars of the series a query selects (each with its labels)."""
         end = time.time()

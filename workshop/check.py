@@ -13,7 +13,8 @@ asked, so that you can ask it too (in Grafana's Explore, or Prometheus's API). T
 code is 0 when everything arrived, 1 otherwise.
 
 PROMETHEUS_URL points the checks at another Prometheus; FRONTEND_PORT and
-OTEL_EXPORTER_OTLP_ENDPOINT mean what they mean to `make run`.
+OTEL_EXPORTER_OTLP_ENDPOINT mean what they mean to `make run`. In room mode, LEARNER=ada
+limits every query to the telemetry of the learner who runs `LEARNER=ada make run`.
 """
 
 import argparse
@@ -21,11 +22,12 @@ import os
 import socket
 import sys
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import requests
 
+from workshop import learners
 from workshop.backends import Prometheus
 
 RECENT_MINUTES = 15  # older telemetry does not count: it may be from another attempt
@@ -65,6 +67,11 @@ START_PLATFORM = (
     "Start the telemetry platform: `docker compose up -d otel-collector grafana`, or without "
     "Docker `make stack` in a terminal of its own. It is ready within seconds."
 )
+ROOM_PLATFORM = (
+    "In room mode the platform runs on the facilitator's machine, and its Prometheus answers "
+    "there only: the facilitator sees your progress with `make room`, and your hints with "
+    "`LEARNER=<your name> make check SECTION=<n>`."
+)
 START_APP = (
     "Start the services: `make run` in a terminal of its own (or `docker compose up "
     "--build --watch` for everything in Docker). `FRONTEND_PORT=9080 make run` for another port."
@@ -81,8 +88,8 @@ NO_METRIC_ATTRIBUTES = (
     "`http.response.status_code` into `http_response_status_code`."
 )
 NO_RESOURCE = (
-    "Prometheus shows the Resource as the labels of `target_info`, with service.name as "
-    "`job`. Section 0: build the Resource with Resource.create() from service.name, "
+    "Prometheus shows the Resource as the labels of `target_info`: service.name as "
+    "`service_name`. Section 0: build the Resource with Resource.create() from service.name, "
     "service.version and deployment.environment.name, and give it to the MeterProvider."
 )
 NO_LOGS = (
@@ -227,7 +234,7 @@ SECTIONS = {
                    'http_response_status_code!=""}'),
               NO_METRIC_ATTRIBUTES),
         Check("target_info shows the Resource of iss-distance-service", "promql",
-              seen('target_info{job="iss-distance-service", service_version!="", '
+              seen(f'target_info{{{ISS}, service_version!="", '
                    'deployment_environment_name!=""}'),
               NO_RESOURCE),
     ]),
@@ -349,6 +356,13 @@ def is_up(part: str, url: str) -> bool:
         return False
 
 
+def for_learner(check: Check, name: str | None) -> Check:
+    """The check, asking only about one learner's telemetry (room mode), or as it is."""
+    if name is None or check.source == "up":  # "up" asks about this machine, not a learner
+        return check
+    return replace(check, query=learners.only_theirs(check.query, name))
+
+
 def arrived(check: Check, urls: dict[str, str]) -> bool:
     """Whether the signal arrived recently. Raises requests.RequestException when
     Prometheus cannot be asked, or refuses the query."""
@@ -433,19 +447,27 @@ def marks(out) -> tuple[str, str]:
     return "✓", "✗"
 
 
-def check_section(number: int, urls: dict[str, str], out=sys.stdout) -> bool:
-    """Check one section, print the report; True when everything arrived."""
+def check_section(
+    number: int, urls: dict[str, str], out=sys.stdout, learner: str | None = None
+) -> bool:
+    """Check one section, print the report; True when everything arrived.
+
+    With a learner's name (room mode), only that learner's telemetry counts.
+    """
     section = SECTIONS[number]
     report = Report(urls, out)
     # First the platform: without it, nothing else can arrive.
     asks_prometheus = any(check.source != "up" for check in section.checks)
     platform = PLATFORM if asks_prometheus else []
     window = f" (telemetry of the last {RECENT_MINUTES} minutes)" if asks_prometheus else ""
-    report.print(f"Section {number}, {section.title}{window}:")
+    whose = f", for {learner}" if learner and asks_prometheus else ""
+    report.print(f"Section {number}, {section.title}{whose}{window}:")
     if not report.run(platform):
         report.print("The section's other checks need the platform: start it first.")
+        if learner:
+            report.print(textwrap.fill(ROOM_PLATFORM, 90))
         return False
-    all_arrived = report.run(section.checks)
+    all_arrived = report.run([for_learner(check, learner) for check in section.checks])
     total = len(platform) + len(section.checks)
     if all_arrived:
         report.print(f"All {total} checks passed.")
@@ -463,7 +485,12 @@ def main(arguments: list[str] | None = None) -> int:
     )
     parser.add_argument("section", type=int, choices=SECTIONS, help="the section to check")
     options = parser.parse_args(arguments)
-    return 0 if check_section(options.section, platform_urls()) else 1
+    try:
+        learner = learners.learner()
+    except learners.LearnerNameError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return 0 if check_section(options.section, platform_urls(), learner=learner) else 1
 
 
 if __name__ == "__main__":
