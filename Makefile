@@ -45,7 +45,7 @@ stack-latency: $(VENV)/.dev backends ## Measure how soon a request's telemetry i
 	$(VENV_PYTHON) benchmarks/telemetry_latency.py
 
 checkout: $(VENV)/.dev ## Put the code at the start of a workshop section: make checkout SECTION=3
-	@test -n "$(SECTION)" || { echo "usage: make checkout SECTION=<0-8>"; exit 2; }
+	@test -n "$(SECTION)" || { echo "usage: make checkout SECTION=<0-9>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.checkpoints checkout $(SECTION)
 
 solution: $(VENV)/.dev ## Restore the finished code of the workshop
@@ -55,7 +55,7 @@ status: $(VENV)/.dev ## Say which workshop section the code is at
 	$(VENV_PYTHON) -m workshop.checkpoints status
 
 check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make check SECTION=1
-	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-8>"; exit 2; }
+	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-9>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.check $(SECTION)
 
 load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with OFFLINE=true services)

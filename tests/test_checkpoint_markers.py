@@ -107,7 +107,7 @@ def test_line_endings_are_kept():
         ),
         ("x = 1\n# workshop: section 2 <<<\n", "app.py:2: '<<<' without a '>>>'"),
         ("# workshop: section 2 ===\n", "app.py:1: '===' without a '>>>'"),
-        ("# workshop: section 9 >>>\n", "app.py:1: section 9 is not one of 0 to 8"),
+        ("# workshop: section 99 >>>\n", "app.py:1: section 99 is not one of 0 to 9"),
         ("# workshop: section two >>>\n", "app.py:1: a marker is written"),
         (
             "# workshop: section 2 >>>\n# workshop: section 2 >>>\n",

@@ -39,7 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = range(9)  # the workshop's sections, 0 to 8
+SECTIONS = range(10)  # the workshop's sections, 0 to 9
+# Where a checkpoint can be written: the start of each section, and the end of the last
+# one (the finished code, without markers), which the tests compare the learner's with.
+ENDS = range(len(SECTIONS) + 1)
 
 MARKER = re.compile(r"(?P<indent>[ \t]*)# workshop: section (?P<section>\d+) (?P<kind>>>>|===|<<<)")
 # Anything that looks like a marker, so that a mistyped one is an error, not a comment.
@@ -219,11 +222,12 @@ def is_marked(path: str, text: str) -> bool:
 
 def write_checkpoint(section: int, destination: Path) -> Path:
     """Write the repository at the start of `section` into `destination`; return it.
+    One past the last section is the end of the workshop.
 
     The repository is what git tracks and the new files it does not ignore, as they
     are in the working tree, so that uncommitted work is included.
     """
-    if section not in SECTIONS:
+    if section not in ENDS:
         raise CheckpointError(f"section {section} is not one of 0 to {SECTIONS[-1]}")
     paths = git("ls-files", "-z") + git("ls-files", "-z", "--others", "--exclude-standard")
     for path in paths.split("\0"):
