@@ -114,8 +114,6 @@ def test_the_position_lookup_is_timed_into_the_views_buckets_by_source_only(fron
     [point] = [p for p in metric.data.data_points if p.attributes["iss.position.source"] == "sgp4"]
     # The View's buckets: the SDK's defaults, for milliseconds, are 0, 5, 10, ... 10000.
     assert point.explicit_bounds[0] < 0.005 and 1.5 in point.explicit_bounds
-    # An offline lookup takes milliseconds: counted below the 0.25 s bucket's bound.
-    assert sum(point.bucket_counts[: point.explicit_bounds.index(0.25) + 1]) == point.count
     # Dropped from the series, the TLE's age stays on the exemplars, with the trace id.
     exemplars = [e for e in point.exemplars if f"{e.trace_id:032x}" == trace_id]
     assert exemplars and "iss.tle.age_days" in exemplars[0].filtered_attributes

@@ -27,8 +27,8 @@ iss_requests = meter.create_counter(
 
 # workshop: section 9 >>>
 # A duration: a histogram in seconds, named <what>.duration as the semantic conventions
-# name theirs (http.server.request.duration). Which buckets it counts into is not said
-# here: a View in common/telemetry.py chooses them, for every service at once.
+# name theirs (http.server.request.duration). Its buckets are chosen where the SDK is
+# set up, by a View in common/telemetry.py.
 position_duration = meter.create_histogram(
     "iss.position.duration",
     unit="s",
