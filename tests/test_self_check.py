@@ -145,9 +145,12 @@ def test_a_steady_load_passes_section_6(solution):
     assert result.returncode == 0, result.stdout
 
 
-def test_zero_code_instrumentation_passes_section_7(stack, tmp_path):
+@pytest.mark.parametrize(
+    "env", [{}, {"OTEL_CONFIG_FILE": "zero-code/otel-config.yaml"}], ids=["variables", "file"]
+)
+def test_zero_code_instrumentation_passes_section_7(stack, tmp_path, env):
     tree = write_checkpoint(0, tmp_path / "checkpoint")  # no OpenTelemetry code at all
-    with services(stack, tmp_path, root=tree, zero_code=True) as running:
+    with services(stack, tmp_path, root=tree, env=env, zero_code=True) as running:
         result = until_passes(7, check_env(stack, running))
 
     assert result.returncode == 0, result.stdout
