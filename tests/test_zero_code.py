@@ -196,8 +196,10 @@ def test_the_configuration_file_gives_the_same_resource(receiver, trace_id, from
 def test_the_configuration_file_gives_the_same_signals(receiver, trace_id, from_the_file):
     file_receiver, file_trace_id = from_the_file
 
-    for trace in (whole_trace(receiver, trace_id), whole_trace(file_receiver, file_trace_id)):
-        assert trace, "the trace did not arrive from all four services"
+    assert receiver.wait_for(lambda: whole_trace(receiver, trace_id))
+    assert file_receiver.wait_for(lambda: whole_trace(file_receiver, file_trace_id)), (
+        "the trace did not arrive from all four services"
+    )
     assert callers(whole_trace(file_receiver, file_trace_id)) == THE_CALL_CHAIN
 
     def span_names(r, trace):
