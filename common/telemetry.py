@@ -29,6 +29,7 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, LogRecordExporter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -65,6 +66,23 @@ CONSOLE_LOG_FORMAT = (
 )
 
 logger = logging.getLogger(__name__)
+
+# workshop: section 9 >>>
+# The SDK's default buckets, 0, 5, 10, 25, ... 10000, are made for milliseconds: in
+# seconds, every lookup of the ISS position would fall into the first. These suit its
+# range: from 1 ms offline to a few hundred ms online, the API's 2 s timeout, and 1.5 s
+# more with the iss-latency fault. attribute_keys keeps the attributes it names and
+# drops the others, before they make series.
+VIEWS = [
+    View(
+        instrument_name="iss.position.duration",
+        aggregation=ExplicitBucketHistogramAggregation(
+            boundaries=[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 2.5, 5]
+        ),
+        attribute_keys={"iss.position.source"},
+    ),
+]
+# workshop: section 9 <<<
 
 
 def setup_telemetry(app: Flask, service_name: str, service_version: str) -> None:
@@ -122,7 +140,13 @@ def configure_opentelemetry(
     reader = metric_reader or PeriodicExportingMetricReader(
         OTLPMetricExporter(timeout=EXPORT_TIMEOUT_SECONDS)
     )
-    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
+    # workshop: section 9 >>>
+    # Views reshape what instruments record, here where the SDK is set up.
+    provider = MeterProvider(resource=resource, metric_readers=[reader], views=VIEWS)
+    metrics.set_meter_provider(provider)
+    # workshop: section 9 ===
+    # metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
+    # workshop: section 9 <<<
     # workshop: section 1 <<<
 
     # workshop: section 2 >>>

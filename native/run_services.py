@@ -12,7 +12,9 @@ with the service's name in front, and Ctrl-C stops them all.
 With --zero-code, it runs the application as it is before the workshop adds any
 OpenTelemetry code (checkpoint 0), under `opentelemetry-instrument`: zero-code
 instrumentation, to compare with what the workshop does by hand. The checkpoint is
-written to ${XDG_CACHE_HOME:-~/.cache}/otel-workshop/zero-code first.
+written to ${XDG_CACHE_HOME:-~/.cache}/otel-workshop/zero-code first. The SDK is set up
+from ZERO_CODE_SETTINGS below, or, with OTEL_CONFIG_FILE=zero-code/otel-config.yaml,
+from that file (experimental).
 
 The end-to-end tests and the benchmark start the services through start_services().
 """
@@ -122,6 +124,10 @@ def start_services(
         **(env or {}),
     }
     base_env = learners.with_namespace(base_env)
+    if base_env.get("OTEL_CONFIG_FILE"):
+        # A configuration file for the SDK (see zero-code/otel-config.yaml), named from
+        # where the command runs: each service runs in a directory of its own.
+        base_env["OTEL_CONFIG_FILE"] = str(Path(base_env["OTEL_CONFIG_FILE"]).resolve())
     processes: dict[str, subprocess.Popen] = {}
     try:
         for service in SERVICES:

@@ -6,8 +6,9 @@ as real processes, exporting to a real OTLP endpoint. After one form submission 
 are stopped, which flushes whatever they had buffered: what has not arrived by then
 was never emitted.
 
-The checkpoints that differ are the starts of sections 0 to 5; from section 5 on, the
-code is the finished solution.
+The checkpoints that differ are the starts of sections 0 to 5, and the start and end of
+section 9: sections 5 to 8 add no code, and section 9 adds a histogram and a View to
+the code of section 5.
 """
 
 import os
@@ -35,6 +36,7 @@ RUFF = shutil.which("ruff", path=Path(sys.executable).parent)
 CUSTOM_METRICS = {(ISS, "iss.requests"), (ISS, "incoming.requests")}  # section 1
 CUSTOM_SPANS = {(ISS, "iss.position"), (ISS, "iss.distance")}  # section 3
 HTTP_DURATION = {(service, "http.server.request.duration") for service in ALL_SERVICES}  # 4
+POSITION_DURATION = (ISS, "iss.position.duration")  # section 9
 
 
 @dataclass
@@ -95,10 +97,10 @@ def test_every_checkpoint_passes_ruff_and_has_no_markers_left(section, tmp_path)
             yaml.compose(path.read_text(), Loader=yaml.SafeLoader)
 
 
-def test_the_sections_without_code_of_their_own_all_start_from_the_solution(tmp_path):
-    # A block is kept from its section on, so if 5 and 8 start alike, so do 6 and 7.
-    fifth, last = (write_checkpoint(section, tmp_path / str(section)) for section in (5, 8))
-    assert files_in(fifth) == files_in(last)
+def test_the_sections_without_code_of_their_own_all_start_alike(tmp_path):
+    # A block is kept from its section on, so if 5 and 9 start alike, so do 6, 7 and 8.
+    fifth, ninth = (write_checkpoint(section, tmp_path / str(section)) for section in (5, 9))
+    assert files_in(fifth) == files_in(ninth)
 
 
 def files_in(tree: Path) -> dict[str, bytes]:
@@ -162,8 +164,8 @@ def test_after_section_3_the_iss_service_sends_its_own_spans(tmp_path):
     assert not run.shows_a_trace_id()
 
 
-def test_the_solution_sends_one_trace_across_the_four_services(tmp_path):
-    run = run_checkpoint(5, tmp_path)
+def test_after_section_4_one_trace_crosses_the_four_services(tmp_path):
+    run = run_checkpoint(5, tmp_path)  # the code of sections 5 to 8 too: they add none
 
     trace_id = bytes.fromhex(trace_id_of(run.page))
     in_trace = [r for r in run.spans if r.item.trace_id == trace_id]
@@ -171,8 +173,26 @@ def test_the_solution_sends_one_trace_across_the_four_services(tmp_path):
     assert names(in_trace) >= CUSTOM_SPANS
     assert {r.service for r in in_trace if r.item.kind == r.item.SPAN_KIND_SERVER} == ALL_SERVICES
     assert names(run.metrics) >= CUSTOM_METRICS | HTTP_DURATION
+    assert POSITION_DURATION not in names(run.metrics)  # section 9's histogram
     [position_log] = logged(run, "ISS position computed with SGP4")
     assert position_log.item.trace_id == trace_id
+
+
+def test_after_section_9_the_position_lookup_is_timed_into_the_views_buckets(tmp_path):
+    run = run_checkpoint(10, tmp_path)  # the end of the workshop: the finished solution
+
+    assert names(run.metrics) >= CUSTOM_METRICS | HTTP_DURATION | {POSITION_DURATION}
+    *_, duration = [r.item for r in run.metrics if (r.service, r.item.name) == POSITION_DURATION]
+    assert duration.unit == "s"
+    [point] = duration.histogram.data_points  # offline, one source
+    assert {(a.key, a.value.string_value) for a in point.attributes} == {
+        ("iss.position.source", "sgp4")
+    }
+    assert 1.5 in point.explicit_bounds  # the View's buckets, not the SDK's 0, 5, 10, ...
+    # The exemplar leads to the request's trace, and keeps the attribute the View dropped.
+    [exemplar] = point.exemplars
+    assert exemplar.trace_id == bytes.fromhex(trace_id_of(run.page))
+    assert [a.key for a in exemplar.filtered_attributes] == ["iss.tle.age_days"]
 
 
 # --- The command a learner runs: checkout, solution, status ------------------------------

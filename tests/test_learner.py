@@ -11,7 +11,8 @@ Python and YAML snippets where their placement hints say (tests/learner.py), and
   platform with the typed code running, not the tidied one, and the typed collector
   config (sections 11 and 12 change the collector, not the services).
 
-Sections 5 to 8 have no code: tests/test_self_check.py covers their checks.
+Sections 5 to 8 have no code: tests/test_self_check.py covers their checks. Section 9
+starts from the code of sections 5 to 8 and ends with the finished solution.
 """
 
 import difflib
@@ -24,7 +25,7 @@ from tests.readme import code_blocks, config_snippets
 from tests.self_checks import check_env, collector_from, load, services, until_passes
 from workshop.checkpoints import tidy, write_checkpoint
 
-SECTIONS_WITH_CODE = [0, 1, 2, 3, 4, 11, 12]
+SECTIONS_WITH_CODE = [0, 1, 2, 3, 4, 9, 11, 12]
 # What a learner does in a section besides typing, before its check can pass.
 ALSO = {11: load}  # section 11's check needs the load generator's traffic
 

@@ -77,23 +77,26 @@ def test_every_query_is_one_that_prometheus_accepts(stack, check):
     arrived(check, platform_urls(platform_env(stack)))  # raises if Prometheus refuses it
 
 
-# Each checkpoint, and a word from the first hint of its own section's check.
+# Each checkpoint, the last section before it whose check its code passes (sections 6
+# to 8 need more than code: load, zero-code, a fault), and a word from the first hint of
+# its own section's check.
 CHECKPOINTS = [
-    (1, "MeterProvider"),
-    (2, "LoggerProvider"),
-    (3, "TracerProvider"),
-    (4, "traceparent"),  # trace context propagation
+    (1, 0, "MeterProvider"),
+    (2, 1, "LoggerProvider"),
+    (3, 2, "TracerProvider"),
+    (4, 3, "traceparent"),  # trace context propagation
+    (9, 5, "create_histogram"),
 ]
 
 
-@pytest.mark.parametrize(("section", "hint"), CHECKPOINTS)
+@pytest.mark.parametrize(("section", "passing", "hint"), CHECKPOINTS)
 def test_at_the_start_of_a_section_the_check_before_passes_and_its_own_says_what_to_do(
-    stack, tmp_path, section, hint
+    stack, tmp_path, section, passing, hint
 ):
     tree = write_checkpoint(section, tmp_path / "checkpoint")
     with services(stack, tmp_path, root=tree) as running:
         env = check_env(stack, running)
-        before = until_passes(section - 1, env)
+        before = until_passes(passing, env)
         after = run_check(section, env)
 
     assert before.returncode == 0, before.stdout
@@ -112,8 +115,8 @@ def solution(stack, tmp_path_factory):
         yield check_env(stack, running)
 
 
-@pytest.mark.parametrize("section", range(6))
-def test_the_solution_passes_sections_0_to_5(solution, section):
+@pytest.mark.parametrize("section", [*range(6), 9])
+def test_the_solution_passes_sections_0_to_5_and_9(solution, section):
     result = until_passes(section, solution)
 
     assert result.returncode == 0, result.stdout
@@ -147,9 +150,12 @@ def test_a_steady_load_passes_section_6(solution):
     assert result.returncode == 0, result.stdout
 
 
-def test_zero_code_instrumentation_passes_section_7(stack, tmp_path):
+@pytest.mark.parametrize(
+    "env", [{}, {"OTEL_CONFIG_FILE": "zero-code/otel-config.yaml"}], ids=["variables", "file"]
+)
+def test_zero_code_instrumentation_passes_section_7(stack, tmp_path, env):
     tree = write_checkpoint(0, tmp_path / "checkpoint")  # no OpenTelemetry code at all
-    with services(stack, tmp_path, root=tree, zero_code=True) as running:
+    with services(stack, tmp_path, root=tree, env=env, zero_code=True) as running:
         result = until_passes(7, check_env(stack, running))
 
     assert result.returncode == 0, result.stdout

@@ -108,6 +108,21 @@ def test_custom_counters_count_requests_by_status_and_source(frontend, telemetry
     assert telemetry.metric("iss.requests").unit == "{request}"
 
 
+def test_the_position_lookup_is_timed_into_the_views_buckets_by_source_only(frontend, telemetry):
+    trace_id = submit(frontend)
+
+    metric = telemetry.metric("iss.position.duration")
+    assert metric.unit == "s"
+    # The View keeps the source alone (other tests of this process ask the API too).
+    assert {tuple(p.attributes) for p in metric.data.data_points} == {("iss.position.source",)}
+    [point] = [p for p in metric.data.data_points if p.attributes["iss.position.source"] == "sgp4"]
+    # The View's buckets: the SDK's defaults, for milliseconds, are 0, 5, 10, ... 10000.
+    assert point.explicit_bounds[0] < 0.005 and 1.5 in point.explicit_bounds
+    # Dropped from the series, the TLE's age stays on the exemplars, with the trace id.
+    exemplars = [e for e in point.exemplars if f"{e.trace_id:032x}" == trace_id]
+    assert exemplars and "iss.tle.age_days" in exemplars[0].filtered_attributes
+
+
 def test_a_bad_request_is_counted_with_its_status(telemetry):
     client = iss_distance.create_app({"OFFLINE": True}).test_client()
     before = telemetry.count("incoming.requests", {"http.response.status_code": 400})
@@ -121,7 +136,8 @@ def test_metric_attributes_are_bounded(frontend, telemetry):
     for place in ["Paris", "Tokyo", "Nairobi", "Lima"]:
         submit(frontend, place)
 
-    for name in ["incoming.requests", "iss.requests", "http.server.request.duration"]:
+    names = ["incoming.requests", "iss.requests", "iss.position.duration"]
+    for name in [*names, "http.server.request.duration"]:
         for point in telemetry.metric(name).data.data_points:
             values = " ".join(str(v) for v in point.attributes.values())
             assert not re.search(r"Paris|Tokyo|Nairobi|Lima|\d+\.\d{3,}", values), point.attributes

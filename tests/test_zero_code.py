@@ -4,6 +4,9 @@
 Checkpoint 0 is the application before the workshop adds any OpenTelemetry code. The
 distro and the installed instrumentations alone give it traces across the four
 services, HTTP metrics and logs; what the workshop makes by hand does not appear.
+
+The same set-up from a configuration file (OTEL_CONFIG_FILE=zero-code/otel-config.yaml,
+experimental) gives the same Resource and the same signals.
 """
 
 import re
@@ -11,11 +14,12 @@ import re
 import pytest
 
 from native import run_services
-from native.run_services import SERVICES, start_services
+from native.run_services import ROOT, SERVICES, start_services
 from tests.browser_like import free_ports, submit
 from tests.otlp_receiver import THE_CALL_CHAIN, OtlpReceiver, callers
 from workshop.checkpoints import write_checkpoint
 
+CONFIG_FILE = ROOT / "zero-code" / "otel-config.yaml"
 SERVICE_CODE = ["common", *(f"{s.directory}/{s.package}" for s in SERVICES)]
 OPENTELEMETRY_IMPORT = re.compile(r"^\s*(from|import) opentelemetry\b", re.MULTILINE)
 DURATION = "http.server.request.duration"
@@ -51,22 +55,25 @@ def receiver():
     receiver.stop()
 
 
+def zero_code_services(checkpoint_0, receiver, logs, **env):
+    """The services of checkpoint 0 under opentelemetry-instrument, sending to `receiver`."""
+    env = {"OFFLINE": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, **env}
+    return start_services(env, free_ports(), logs, root=checkpoint_0, zero_code=True)
+
+
 @pytest.fixture(scope="module")
 def running(checkpoint_0, receiver, tmp_path_factory):
-    env = {
-        "OFFLINE": "true",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+    faster = {
         "OTEL_METRIC_EXPORT_INTERVAL": "1000",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_BLRP_SCHEDULE_DELAY": "200",
     }
     logs = tmp_path_factory.mktemp("logs")
-    with start_services(env, free_ports(), logs, root=checkpoint_0, zero_code=True) as running:
+    with zero_code_services(checkpoint_0, receiver, logs, **faster) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
-def trace_id(running, receiver):
+def one_trace(running, receiver) -> bytes:
     """The trace of one form submission: the only request the frontend has had."""
     response = submit(running.urls["frontend"], "Lima")
     assert response.status_code == 200
@@ -79,6 +86,11 @@ def trace_id(running, receiver):
 
     [span] = receiver.wait_for(frontend_request)
     return span.trace_id
+
+
+@pytest.fixture(scope="module")
+def trace_id(running, receiver):
+    return one_trace(running, receiver)
 
 
 def test_checkpoint_0_has_no_opentelemetry_code(checkpoint_0):
@@ -142,3 +154,65 @@ def test_make_zero_code_writes_checkpoint_0_to_the_cache(tmp_path, monkeypatch, 
     assert not stale.exists()
     telemetry = "common/telemetry.py"
     assert (root / telemetry).read_text() == (checkpoint_0 / telemetry).read_text()
+
+
+# --- The same set-up from a configuration file (experimental) -------------------------------
+
+
+@pytest.fixture(scope="module")
+def from_the_file(checkpoint_0, tmp_path_factory):
+    """The same services and request, with the SDK set up from zero-code/otel-config.yaml.
+
+    The file sets its own export delays; nothing else tells the SDK anything."""
+    receiver = ResourceKeepingReceiver()
+    receiver.start()
+    logs = tmp_path_factory.mktemp("logs-from-the-file")
+    config = {"OTEL_CONFIG_FILE": str(CONFIG_FILE.relative_to(ROOT))}  # as the README says
+    try:
+        with zero_code_services(checkpoint_0, receiver, logs, **config) as running:
+            yield receiver, one_trace(running, receiver)
+    finally:
+        receiver.stop()
+
+
+def whole_trace(receiver: OtlpReceiver, trace_id: bytes) -> list:
+    spans = [r for r in receiver.spans if r.item.trace_id == trace_id]
+    return spans if len({r.service for r in spans}) == 4 and len(spans) >= 7 else []
+
+
+def test_the_configuration_file_gives_the_same_resource(receiver, trace_id, from_the_file):
+    file_receiver, _ = from_the_file
+    assert receiver.wait_for(lambda: len(receiver.resources) == 4)
+    assert file_receiver.wait_for(lambda: len(file_receiver.resources) == 4)
+
+    for service in SERVICES:
+        by_variables = receiver.resources[service.name]
+        by_file = file_receiver.resources[service.name]
+        # A new service.instance.id for every process, on both paths.
+        assert by_variables.pop("service.instance.id") and by_file.pop("service.instance.id")
+        assert by_file == by_variables
+
+
+def test_the_configuration_file_gives_the_same_signals(receiver, trace_id, from_the_file):
+    file_receiver, file_trace_id = from_the_file
+
+    assert receiver.wait_for(lambda: whole_trace(receiver, trace_id))
+    assert file_receiver.wait_for(lambda: whole_trace(file_receiver, file_trace_id)), (
+        "the trace did not arrive from all four services"
+    )
+    assert callers(whole_trace(file_receiver, file_trace_id)) == THE_CALL_CHAIN
+
+    def span_names(r, trace):
+        return {(s.service, s.item.name, s.item.kind) for s in whole_trace(r, trace)}
+
+    def metric_names(r):
+        return {(m.service, m.item.name, m.item.unit) for m in r.metrics}
+
+    assert span_names(file_receiver, file_trace_id) == span_names(receiver, trace_id)
+    # Each path's metrics arrive with its periodic exports: wait until both have them all.
+    assert receiver.wait_for(lambda: metric_names(file_receiver) == metric_names(receiver))
+    assert {(s.name, DURATION, "s") for s in SERVICES} <= metric_names(file_receiver)
+    logs = file_receiver.wait_for(
+        lambda: file_receiver.logs_in_trace(file_trace_id, "ISS position")
+    )
+    assert {r.service for r in logs} == {"iss-distance-service"}

@@ -155,6 +155,27 @@ NO_ZERO_CODE = (
     "opentelemetry-instrument, which adds `telemetry.auto.version` to the Resource: "
     "Prometheus shows it as a label of `target_info`."
 )
+NO_HISTOGRAM = (
+    "No `iss.position.duration` histogram: create it with meter.create_histogram(..., "
+    'unit="s") and record each lookup\'s duration in seconds, with the attribute '
+    "`iss.position.source`. Prometheus adds the unit to the name, and a histogram's series "
+    "are `iss_position_duration_seconds_bucket`, `_count` and `_sum`."
+)
+NO_VIEW_BUCKETS = (
+    "The histogram has the SDK's default buckets (0, 5, 10, ... 10000: for milliseconds), "
+    'not the View\'s (an `le="1.5"` bucket). Give the MeterProvider views=[...], with a '
+    'View whose instrument_name is "iss.position.duration", exactly, and whose aggregation '
+    "is ExplicitBucketHistogramAggregation(boundaries=[...]). Then restart the services."
+)
+NO_DROPPED_ATTRIBUTE = (
+    "The View's buckets are there, but so is `iss_tle_age_days`: give the View "
+    'attribute_keys={"iss.position.source"}, the attributes to keep; the others are dropped.'
+)
+NO_HISTOGRAM_EXEMPLARS = (
+    "Record the duration inside the `iss.position` span's `with` block: a histogram keeps the "
+    "trace id of the span that is current when it records, as an exemplar. Prometheus keeps "
+    "exemplars in memory only: submit the form again after a restart."
+)
 NO_FAULT = (
     "Switch a fault on: stop the services and start them again with FAULTS set, for example "
     "`FAULTS=iss-latency make run` (common/faults.py lists the others). Submit the form a "
@@ -214,6 +235,9 @@ SLOW_SERVER_SPANS = (
     f"traces_span_metrics_duration_seconds_count{{{SERVER}}}"
     f' - ignoring(le) traces_span_metrics_duration_seconds_bucket{{{SERVER}, le="1"}} > 0'
 )
+
+# The histogram of section 9: the unit, seconds, is part of its name in Prometheus.
+POSITION_DURATION = "iss_position_duration_seconds"
 
 SECTIONS = {
     # The Resource travels with the telemetry: section 1 checks it, on target_info.
@@ -297,6 +321,18 @@ SECTIONS = {
               seen(f'{SPANS}{{{SERVER}, status_code="STATUS_CODE_ERROR"}}')
               + " or " + seen_where(SLOW_SERVER_SPANS),
               NO_FAULT),
+    ]),
+    9: Section("Histograms and Views", [
+        Check("iss_position_duration_seconds from iss-distance-service, by source", "promql",
+              seen(f'{POSITION_DURATION}_count{{{ISS}, iss_position_source!=""}}'),
+              NO_HISTOGRAM),
+        Check("... counted into the View's buckets", "promql",
+              seen(f'{POSITION_DURATION}_bucket{{{ISS}, le="1.5"}}'), NO_VIEW_BUCKETS),
+        Check("... without the attribute iss.tle.age_days, which the View drops", "promql",
+              seen(f'{POSITION_DURATION}_bucket{{{ISS}, le="1.5", iss_tle_age_days=""}}'),
+              NO_DROPPED_ATTRIBUTE),
+        Check("... with exemplars that carry a trace_id", "exemplars",
+              f"{POSITION_DURATION}_bucket", NO_HISTOGRAM_EXEMPLARS),
     ]),
     10: Section("Alerting", [
         *[Check(f"Prometheus has loaded the alerting rule {name}", "rules", name,

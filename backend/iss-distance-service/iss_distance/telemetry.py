@@ -25,6 +25,17 @@ iss_requests = meter.create_counter(
 )
 # workshop: section 1 <<<
 
+# workshop: section 9 >>>
+# A duration: a histogram in seconds, named <what>.duration as the semantic conventions
+# name theirs (http.server.request.duration). Its buckets are chosen where the SDK is
+# set up, by a View in common/telemetry.py.
+position_duration = meter.create_histogram(
+    "iss.position.duration",
+    unit="s",
+    description="How long a lookup of the ISS position takes, by source",
+)
+# workshop: section 9 <<<
+
 # workshop: section 3 >>>
 tracer = trace.get_tracer("iss_distance")
 # workshop: section 3 <<<
