@@ -19,8 +19,8 @@ PIP_SOURCE := $(if $(wildcard $(KIT_DIR)/wheels/*.whl),--no-index --find-links $
 GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help run stack test backends benchmark profile stack-latency checkout solution status check load \
-	zero-code kit alerts room diagram screenshots update-tle
+.PHONY: help run stack test backends benchmark profile stack-latency footprint checkout solution \
+	status check load zero-code kit alerts room diagram screenshots update-tle
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ profile: $(VENV)/.dev backends ## Profile the services under load: where telemet
 
 stack-latency: $(VENV)/.dev backends ## Measure how soon a request's telemetry is queryable
 	$(VENV_PYTHON) benchmarks/telemetry_latency.py
+
+footprint: $(VENV)/.dev backends ## Measure the memory of the platform and the services, idle and under load
+	$(VENV_PYTHON) benchmarks/footprint.py
 
 checkout: $(VENV)/.workshop ## Put the code at the start of a workshop section: make checkout SECTION=3
 	@test -n "$(SECTION)" || { echo "usage: make checkout SECTION=<0-12>"; exit 2; }

@@ -51,3 +51,20 @@ def config_snippets(language: str) -> list[tuple[str, str]]:
 def commands() -> list[str]:
     """Every command line of the README's sh blocks."""
     return [line for block in code_blocks("sh") for line in block.splitlines() if line.strip()]
+
+
+def subsection(title: str) -> str:
+    """The text under the README's `### title` heading, up to the next heading."""
+    text = README.read_text().split(f"\n### {title}\n", 1)[1]
+    return re.split(r"^#{2,3} ", text, maxsplit=1, flags=re.MULTILINE)[0]
+
+
+def tables(text: str) -> dict[str, list[list[str]]]:
+    """The Markdown tables in `text`, by their first header cell: the cells of each
+    row below the header, with code backticks removed."""
+    found: dict[str, list[list[str]]] = {}
+    for table in re.findall(r"(?:^\|.*\|\n)+", text, re.MULTILINE):
+        header, _separator, *rows = table.splitlines()
+        cells = [[cell.strip().strip("`") for cell in row.strip("|").split("|")] for row in rows]
+        found[header.strip("|").split("|")[0].strip()] = cells
+    return found

@@ -14,14 +14,17 @@ import yaml
 
 from native.run_services import SERVICES
 from native.run_stack import ROOM_PORTS
+from tests.readme import subsection, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DOCKERFILES = sorted(ROOT.glob("frontend/Dockerfile")) + sorted(ROOT.glob("backend/*/Dockerfile"))
 
 
-def compose_config(*files: str) -> dict:
+def compose_config(*files: str, profile: str | None = None) -> dict:
     arguments = [a for f in files for a in ("-f", f)]
+    if profile:
+        arguments += ["--profile", profile]  # "*": every profile, such as the load generator
     result = subprocess.run(
         [BIN / "docker-compose", *arguments, "config", "--format", "json"],
         cwd=ROOT, capture_output=True, text=True, check=True,
@@ -37,6 +40,12 @@ def services_file() -> dict:
 @pytest.fixture(scope="module")
 def platform() -> dict:
     return compose_config("docker-compose.yml")["services"]
+
+
+@pytest.fixture(scope="module")
+def every_container() -> dict:
+    """The whole Docker stack: the platform, the services and the load generator."""
+    return compose_config("docker-compose.yml", profile="*")["services"]
 
 
 def test_there_is_a_dockerfile_per_service():
@@ -75,7 +84,6 @@ def test_compose_runs_each_service_as_it_runs_natively(services_file, service):
         assert container["environment"][variable] == f"http://{callee}:{port}"
     assert container["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
     assert f"{service.port}/healthz" in " ".join(container["healthcheck"]["test"])
-    assert container["mem_limit"]
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
@@ -169,3 +177,34 @@ def test_room_mode_opens_only_the_collectors_otlp_ports_to_the_network():
     assert opened == {("otel-collector", port): "0.0.0.0" for port in ROOM_PORTS.values()}
     # The rest is as without room mode, and nothing is published twice.
     assert room.keys() == alone.keys()
+
+
+# Memory: what a learner's laptop must give Docker (README, "What a laptop needs").
+DOCKER_MEMORY_BUDGET = 2 * 1024**3
+MIB = 1024**2
+
+
+def memory_limit(container: dict) -> int:
+    """Bytes, as `docker compose config` writes either spelling of the limit; 0 if none."""
+    limits = container.get("deploy", {}).get("resources", {}).get("limits", {})
+    return int(limits.get("memory") or container.get("mem_limit") or 0)
+
+
+def test_every_container_has_a_memory_limit(every_container):
+    assert "load-generator" in every_container  # the profile's container is counted too
+    unlimited = [name for name, container in every_container.items() if not memory_limit(container)]
+    assert unlimited == []
+
+
+def test_the_memory_limits_together_fit_in_2_gib(every_container):
+    total = sum(memory_limit(container) for container in every_container.values())
+    assert total <= DOCKER_MEMORY_BUDGET, f"{total / MIB:.0f} MiB"
+
+
+def test_the_readme_gives_each_containers_memory_limit_and_their_total(every_container):
+    text = subsection("What a laptop needs")
+    rows = tables(text)["container"]
+    in_readme = {name: limit for name, limit, *_why in rows}
+    limits = {name: memory_limit(container) for name, container in every_container.items()}
+    assert in_readme == {name: f"{limit // MIB} MiB" for name, limit in limits.items()}
+    assert f"{sum(limits.values()) // MIB} MiB" in text

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from common.faults import KNOWN as KNOWN_FAULTS
+from native.run_services import SERVICES
+from native.run_stack import PORTS
 from tests.learner import snippets
-from tests.readme import commands, config_snippets
+from tests.readme import commands, config_snippets, subsection, tables
 from workshop.checkpoints import checkpoint_file, is_marked
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,3 +148,12 @@ def test_every_compose_command_is_valid(command):
         assert re.search(rf"(^|[\s,]){re.escape(flag)}\b", usage.stdout), f"{subcommand} {flag}"
     if "FAULTS" in env:
         assert set(env["FAULTS"].split(",")) <= KNOWN_FAULTS
+
+
+def test_the_laptop_table_measures_every_process_that_make_stack_and_make_run_start():
+    """The figures are measurements (make footprint), so only the names are checked:
+    a backend or service added later must be measured and added to the table."""
+    rows = tables(subsection("What a laptop needs"))["process"]
+    measured = {row[0] for row in rows}
+    assert set(PORTS) | {service.name for service in SERVICES} <= measured
+    assert "make footprint" in commands()
