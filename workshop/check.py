@@ -47,6 +47,9 @@ class Check:
 class Section:
     title: str
     checks: list[Check]
+    # A lesson on the platform itself (its rules, its collector): in room mode, the
+    # facilitator's platform, so its checks are not one learner's.
+    on_the_platform: bool = False
 
 
 def seen(selector: str) -> str:
@@ -342,14 +345,14 @@ SECTIONS = {
         # It fired in the last 15 minutes, and does not fire now.
         Check("... and was resolved once the fault was off", "promql",
               f"{seen(FIRING)} unless {FIRING}", STILL_FIRING),
-    ]),
+    ], on_the_platform=True),
     11: Section("Sampling", [
         Check("the collector's tail sampling keeps traces", "promql",
               seen(f'{TAIL_SAMPLING}{{sampled="true"}}'), NO_TAIL_SAMPLING),
         Check("... and leaves some of the load generator's out", "promql",
               seen(f'{TAIL_SAMPLING}{{sampled="false"}}'),
               NO_LOAD_LEFT_OUT),
-    ]),
+    ], on_the_platform=True),
     12: Section("Collector processing: personal data", [
         *[Check(f"transform/personal_data processes the {signal} on their way to storage",
                 "promql",
@@ -357,7 +360,7 @@ SECTIONS = {
                      f'otel_signal="{signal}"}}'),
                 NO_REDACTION)
           for signal in ("traces", "logs")],
-    ]),
+    ], on_the_platform=True),
 }  # fmt: skip
 
 # --- Asking the platform -------------------------------------------------------------
@@ -496,6 +499,8 @@ def check_section(
     asks_prometheus = any(check.source != "up" for check in section.checks)
     platform = PLATFORM if asks_prometheus else []
     window = f" (telemetry of the last {RECENT_MINUTES} minutes)" if asks_prometheus else ""
+    if section.on_the_platform:
+        learner = None  # the whole platform's, whoever asks
     whose = f", for {learner}" if learner and asks_prometheus else ""
     report.print(f"Section {number}, {section.title}{whose}{window}:")
     if not report.run(platform):

@@ -18,12 +18,14 @@ from workshop import learners
 from workshop.backends import Prometheus
 from workshop.check import RECENT_MINUTES, SECTIONS, arrived, for_learner, marks, platform_urls
 
-# The sections whose telemetry Prometheus holds: the others only ask this machine.
+# The sections whose telemetry Prometheus holds: the others only ask this machine. The
+# lessons on the platform itself (alerting, the collector's) are the facilitator's here.
 COLUMNS = {
     number: [check for check in section.checks if check.source != "up"]
     for number, section in SECTIONS.items()
-    if any(check.source != "up" for check in section.checks)
+    if any(check.source != "up" for check in section.checks) and not section.on_the_platform
 }
+ON_THE_PLATFORM = [number for number, section in SECTIONS.items() if section.on_the_platform]
 
 
 def progress(name: str, urls: dict[str, str]) -> dict[int, int]:
@@ -74,6 +76,11 @@ def main(out=sys.stdout) -> int:
         print(line, file=out)
     print(f"{passed}: every check passes; 2/5: two of five do. Sections:", file=out)
     print(", ".join(f"{n} {SECTIONS[n].title}" for n in COLUMNS), file=out)
+    print(
+        f"Sections {', '.join(map(str, ON_THE_PLATFORM))} change the platform, yours in room "
+        "mode: make check SECTION=<n> checks them for the whole room.",
+        file=out,
+    )
     left_out = len(namespaces) - len(names)
     if left_out:
         print(f"({left_out} namespaces that are not learner names are left out)", file=out)
