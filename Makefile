@@ -16,7 +16,7 @@ GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark profile stack-latency checkout solution status check load \
-	zero-code diagram screenshots update-tle
+	zero-code diagram screenshots update-tle fault
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ status: $(VENV)/.dev ## Say which workshop section the code is at
 check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make check SECTION=1
 	@test -n "$(SECTION)" || { echo "usage: make check SECTION=<0-8>"; exit 2; }
 	$(VENV_PYTHON) -m workshop.check $(SECTION)
+
+fault: $(VENV)/.runtime ## Switch a fault on while the services run: make fault NAME=<name|off>
+	$(VENV_PYTHON) -m workshop.fault "$(NAME)"
 
 load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with OFFLINE=true services)
 	$(VENV_PYTHON) loadgen/generate_load.py --rate $(or $(RATE),1)

@@ -148,9 +148,10 @@ NO_ZERO_CODE = (
     "Prometheus shows it as a label of `target_info`."
 )
 NO_FAULT = (
-    "Switch a fault on: stop the services and start them again with FAULTS set, for example "
-    "`FAULTS=iss-latency make run` (common/faults.py lists the others). Submit the form a "
-    "few times, then find out from the telemetry what is wrong."
+    "Switch a fault on while the services run: `make fault NAME=iss-latency` (`make fault` "
+    "lists the others). No restart: the services re-read faults/flags.json within a second. "
+    "Submit the form a few times, then find out from the telemetry what is wrong; "
+    "`make fault NAME=off` switches it off."
 )
 
 # --- What each section expects -----------------------------------------------------------
@@ -248,10 +249,14 @@ SECTIONS = {
               seen('target_info{telemetry_auto_version!=""}'), NO_ZERO_CODE),
     ]),
     8: Section("Troubleshooting", [
-        # Any fault shows as a server error (5xx) or as a slow answer.
-        Check("a fault: a server answers with an error, or takes over 1 s", "promql",
+        # A fault shows as a server error (5xx), a slow answer, or (wrong-place) only as
+        # a warning that the geolocator logs while it answers.
+        Check("a fault: a server answers with an error or takes over 1 s, or the geolocator "
+              "warns while answering", "promql",
               seen(f'{SPANS}{{{SERVER}, status_code="STATUS_CODE_ERROR"}}')
-              + " or " + seen_where(SLOW_SERVER_SPANS),
+              + " or " + seen_where(SLOW_SERVER_SPANS)
+              + " or " + seen(f'{LOGS}{{service_name="geolocator-service", '
+                              'severity_text="WARN", has_trace_id="true"}'),
               NO_FAULT),
     ]),
 }  # fmt: skip
