@@ -4,10 +4,12 @@ The four services start once, as real processes exporting to the native platform
 a flag file of this module's own. Each test switches a fault on with switch_fault(),
 what `make fault` runs, submits the form until the services answer with it, finds its
 effect and its flag evaluation in the telemetry that arrived (Jaeger, VictoriaLogs),
-switches it off and finds the answers back to normal. Nothing restarts in between.
+switches it off and finds the answers back to normal. Nothing restarts in between, and
+the form is submitted in the background all along, as by a load generator.
 """
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -22,11 +24,28 @@ TRIES = 60  # form submissions before a switched fault must have shown
 
 
 @dataclass
+class Traffic:
+    """Submits the form four times a second in the background, and keeps each status,
+    with whether an error was to be expected when the request was sent."""
+
+    frontend: str
+    errors_expected: bool = False  # set while iss-errors may be on
+    answers: list[tuple[int, bool]] = field(default_factory=list)
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.25):
+            expected = self.errors_expected
+            self.answers.append((submit(self.frontend, "Tokyo").status_code, expected))
+
+
+@dataclass
 class Live:
     running: Running
     flags: object  # the flag file's Path
     jaeger: Jaeger
     logs: VictoriaLogs
+    traffic: Traffic
 
     def submit(self, place: str = "Paris"):
         return submit(self.running.urls["frontend"], place)
@@ -54,11 +73,16 @@ def live(stack, tmp_path_factory):
     }
     logs = tmp_path_factory.mktemp("service-logs")
     with start_services(env, free_ports(), logs) as running:
-        yield Live(
-            running, flags, Jaeger(stack.urls["jaeger"]), VictoriaLogs(stack.urls["victoria_logs"])
+        traffic = Traffic(running.urls["frontend"])
+        background = threading.Thread(target=traffic.run, daemon=True)
+        background.start()
+        jaeger, victoria_logs = (
+            Jaeger(stack.urls["jaeger"]),
+            VictoriaLogs(stack.urls["victoria_logs"]),
         )
-        # Every fault was switched off again, and nothing restarted meanwhile.
-        assert all(process.poll() is None for process in running.processes.values())
+        yield Live(running, flags, jaeger, victoria_logs, traffic)
+        traffic.stopped.set()
+        background.join()
 
 
 def flags_on(span: dict) -> dict[str, str]:
@@ -114,6 +138,7 @@ def test_iss_latency_switched_on_and_off(live):
 
 
 def test_iss_errors_switched_on_and_off(live):
+    live.traffic.errors_expected = True
     switch_fault("iss-errors", live.flags)
     until_the_flag_is(live, "iss-errors", "true")
 
@@ -128,6 +153,7 @@ def test_iss_errors_switched_on_and_off(live):
 
     switch_fault("off", live.flags)
     until_the_flag_is(live, "iss-errors", "false")
+    live.traffic.errors_expected = False
     assert [live.submit().status_code for _ in range(20)] == [200] * 20
 
 
@@ -164,3 +190,12 @@ def test_wrong_place_switched_on_and_off_is_found_with_the_readme_s_log_query(li
     switch_fault("off", live.flags)
     response, _ = until_the_flag_is(live, "wrong-place", "false")
     assert 'id="place">Paris, France<' in response.text
+
+
+def test_the_traffic_all_along_failed_only_while_iss_errors_was_on(live):
+    """The switches themselves never fail a request, and the services never restarted."""
+    answers = list(live.traffic.answers)
+
+    assert len(answers) > 40  # four a second, through the tests above
+    assert [status for status, expected in answers if status != 200 and not expected] == []
+    assert all(process.poll() is None for process in live.running.processes.values())
