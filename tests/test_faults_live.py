@@ -3,9 +3,10 @@
 The four services start once, as real processes exporting to the native platform, with
 a flag file of this module's own. Each test switches a fault on with switch_fault(),
 what `make fault` runs, submits the form until the services answer with it, finds its
-effect and its flag evaluation in the telemetry that arrived (Jaeger, VictoriaLogs),
-switches it off and finds the answers back to normal. Nothing restarts in between, and
-the form is submitted in the background all along, as by a load generator.
+effect and its flag evaluation in the telemetry that arrived (Jaeger, VictoriaLogs,
+and for the fault that only logs show, section 8's self-check), switches it off and
+finds the answers back to normal. Nothing restarts in between, and the form is
+submitted in the background all along, as by a load generator.
 """
 
 import threading
@@ -17,6 +18,7 @@ from common.faults import FLAGS_FILE_VARIABLE
 from native.run_services import SERVICES, Running, start_services
 from tests.browser_like import free_ports, submit, trace_id_of
 from tests.readme import blocks, body, sections
+from tests.self_checks import check_env, run_check, until_passes
 from workshop.backends import Jaeger, VictoriaLogs, wait_for
 from workshop.fault import switch_fault
 
@@ -46,6 +48,7 @@ class Live:
     jaeger: Jaeger
     logs: VictoriaLogs
     traffic: Traffic
+    check_env: dict  # what points `make check` at this platform and these services
 
     def submit(self, place: str = "Paris"):
         return submit(self.running.urls["frontend"], place)
@@ -80,7 +83,7 @@ def live(stack, tmp_path_factory):
             Jaeger(stack.urls["jaeger"]),
             VictoriaLogs(stack.urls["victoria_logs"]),
         )
-        yield Live(running, flags, jaeger, victoria_logs, traffic)
+        yield Live(running, flags, jaeger, victoria_logs, traffic, check_env(stack, running))
         traffic.stopped.set()
         background.join()
 
@@ -118,6 +121,31 @@ def logs_of(live: Live, trace_id: str, wanted: str) -> list[dict]:
         timeout=30,
     )
     return records or []
+
+
+# First: section 8's self-check must pass on this fault alone, which no metric shows.
+def test_wrong_place_switched_on_and_off_is_found_with_the_readme_s_log_query(live):
+    [logsql] = [body(block) for block in blocks(sections()[8], "logsql")]
+    assert run_check(8, live.check_env).returncode == 1  # no fault yet
+    switch_fault("wrong-place", live.flags)
+    response, geolocator = until_the_flag_is(live, "wrong-place", "true")
+
+    # A quick, successful, wrong answer: no span says anything is amiss.
+    assert response.status_code == 200
+    assert 'id="place">Paris, United States<' in response.text
+    trace_id = trace_id_of(response)
+    spans = wait_for(lambda: whole_trace(live.jaeger, trace_id))
+    assert geolocator["service"] == "geolocator-service"
+    assert not [s for s in spans if s["tags"].get("otel.status_code") == "ERROR"]
+    # Only the geolocator's warning says why, and the README's query finds it.
+    assert logs_of(live, trace_id, "Injected fault wrong-place: answering Paris, United States")
+    found = wait_for(lambda: [r for r in live.logs.query(logsql) if r["trace_id"] == trace_id])
+    assert any("wrong-place" in record["_msg"] for record in found), logsql
+    assert until_passes(8, live.check_env).returncode == 0
+
+    switch_fault("off", live.flags)
+    response, _ = until_the_flag_is(live, "wrong-place", "false")
+    assert 'id="place">Paris, France<' in response.text
 
 
 def test_iss_latency_switched_on_and_off(live):
@@ -168,28 +196,6 @@ def test_slow_geocoder_switched_on_and_off(live):
     switch_fault("off", live.flags)
     response, _ = until_the_flag_is(live, "slow-geocoder", "false")
     assert response.status_code == 200
-
-
-def test_wrong_place_switched_on_and_off_is_found_with_the_readme_s_log_query(live):
-    [logsql] = [body(block) for block in blocks(sections()[8], "logsql")]
-    switch_fault("wrong-place", live.flags)
-    response, geolocator = until_the_flag_is(live, "wrong-place", "true")
-
-    # A quick, successful, wrong answer: no span says anything is amiss.
-    assert response.status_code == 200
-    assert 'id="place">Paris, United States<' in response.text
-    trace_id = trace_id_of(response)
-    spans = wait_for(lambda: whole_trace(live.jaeger, trace_id))
-    assert geolocator["service"] == "geolocator-service"
-    assert not [s for s in spans if s["tags"].get("otel.status_code") == "ERROR"]
-    # Only the geolocator's warning says why, and the README's query finds it.
-    assert logs_of(live, trace_id, "Injected fault wrong-place: answering Paris, United States")
-    found = wait_for(lambda: [r for r in live.logs.query(logsql) if r["trace_id"] == trace_id])
-    assert any("wrong-place" in record["_msg"] for record in found), logsql
-
-    switch_fault("off", live.flags)
-    response, _ = until_the_flag_is(live, "wrong-place", "false")
-    assert 'id="place">Paris, France<' in response.text
 
 
 def test_the_traffic_all_along_failed_only_while_iss_errors_was_on(live):
