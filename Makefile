@@ -20,7 +20,7 @@ GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark profile stack-latency footprint checkout solution \
-	status check load zero-code kit alerts room diagram screenshots update-tle
+	status check load zero-code kit alerts room diagram screenshots update-tle fault
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ check: $(VENV)/.runtime ## Check that a section's telemetry has arrived: make ch
 
 room: $(VENV)/.runtime ## Room mode, for the facilitator: each learner's progress, by section
 	$(VENV_PYTHON) -m workshop.room
+
+fault: $(VENV)/.runtime ## Switch a fault on while the services run: make fault NAME=<name|off>
+	$(VENV_PYTHON) -m workshop.fault "$(NAME)"
 
 load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with OFFLINE=true services)
 	$(VENV_PYTHON) loadgen/generate_load.py --rate $(or $(RATE),1)

@@ -17,6 +17,8 @@ import sys
 import threading
 
 from flask import Flask
+from openfeature import api as openfeature
+from openfeature.contrib.hook.opentelemetry import TracingHook
 from opentelemetry import metrics, trace
 from opentelemetry._logs import set_logger_provider
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
@@ -184,6 +186,9 @@ def configure_opentelemetry(
         BatchSpanProcessor(span_exporter or OTLPSpanExporter(timeout=EXPORT_TIMEOUT_SECONDS))
     )
     trace.set_tracer_provider(tracer_provider)
+    # Each evaluation of a feature flag (the faults of section 8) becomes an event on the
+    # current span, named feature_flag.evaluation, with the flag's key and value.
+    openfeature.add_hooks([TracingHook()])
     # workshop: section 3 <<<
 
     # workshop: section 4 >>>

@@ -82,6 +82,17 @@ def logged(run: Run, text: str) -> list[Received]:
     return [r for r in run.logs if text in r.item.body.string_value]
 
 
+def flags_evaluated(span) -> set[str]:
+    """The feature flags (the faults of section 8) whose evaluation a span records."""
+    return {
+        attribute.value.string_value
+        for event in span.events
+        if event.name == "feature_flag.evaluation"
+        for attribute in event.attributes
+        if attribute.key == "feature_flag.key"
+    }
+
+
 @pytest.mark.parametrize("section", SECTIONS)
 def test_every_checkpoint_passes_ruff_and_has_no_markers_left(section, tmp_path):
     tree = write_checkpoint(section, tmp_path)
@@ -160,6 +171,8 @@ def test_after_section_3_the_iss_service_sends_its_own_spans(tmp_path):
         position.trace_id,
         position.span_id,
     )
+    # Section 3 also records the evaluations of the fault flags on the current span.
+    assert flags_evaluated(position) == {"iss-latency", "iss-errors"}
     # Without the HTTP instrumentation the trace stays inside the ISS service.
     assert not run.shows_a_trace_id()
 
@@ -176,6 +189,13 @@ def test_after_section_4_one_trace_crosses_the_four_services(tmp_path):
     assert POSITION_DURATION not in names(run.metrics)  # section 9's histogram
     [position_log] = logged(run, "ISS position computed with SGP4")
     assert position_log.item.trace_id == trace_id
+    # The geolocator evaluates its fault flags in its server span.
+    [geolocator] = [
+        r.item
+        for r in in_trace
+        if r.service == "geolocator-service" and r.item.kind == r.item.SPAN_KIND_SERVER
+    ]
+    assert flags_evaluated(geolocator) == {"slow-geocoder", "wrong-place"}
 
 
 def test_after_section_9_the_position_lookup_is_timed_into_the_views_buckets(tmp_path):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from common.faults import DEFAULT_FLAGS_FILE
 from native.run_services import SERVICES
 from native.run_stack import ROOM_PORTS
 from tests.readme import subsection, tables
@@ -92,6 +93,19 @@ def test_saved_code_is_synced_into_the_container_and_restarted(services_file, se
     synced = {(Path(w["path"]), w["target"]) for w in watch if w["action"] == "sync+restart"}
     assert (ROOT / service.directory / service.package, f"/app/{service.package}") in synced
     assert (ROOT / "common", "/app/common") in synced
+
+
+@pytest.mark.parametrize("service", ["geolocator-service", "iss-distance-service"])
+def test_the_fault_flags_are_mounted_read_only_where_the_service_reads_them(services_file, service):
+    """`make fault` edits the host's file; the service in its container sees the change."""
+    [mount] = services_file[service]["volumes"]
+    assert Path(mount["source"]) == DEFAULT_FLAGS_FILE.parent  # the folder: see the comment
+    assert mount["read_only"]
+    # common/faults.py reads ../faults/flags.json from its own folder, /app/common.
+    folder = DEFAULT_FLAGS_FILE.parent.relative_to(ROOT).as_posix()
+    assert mount["target"] == f"/app/{folder}"
+    dockerfile = (ROOT / services_file[service]["build"]["dockerfile"]).read_text()
+    assert "WORKDIR /app\n" in dockerfile and " common/ common/\n" in dockerfile
 
 
 def test_only_the_frontend_is_published_and_only_on_this_machine(services_file):

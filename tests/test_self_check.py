@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from common.faults import FLAGS_FILE_VARIABLE
 from tests.browser_like import submit
 from tests.self_checks import check_env, platform_env, run_check, services, until_passes
 from workshop.check import SECTIONS, arrived, platform_urls
 from workshop.checkpoints import write_checkpoint
+from workshop.fault import switch_fault
 
 # --- Without a platform -------------------------------------------------------------------
 
@@ -128,8 +130,8 @@ def test_the_solution_passes_sections_0_to_5_and_9(solution, section):
     [
         (6, "make load"),
         (7, "make zero-code"),
-        (8, "FAULTS=iss-latency make run"),
-        (10, "FAULTS=iss-errors make run"),
+        (8, "make fault NAME=iss-latency"),
+        (10, "make fault NAME=iss-errors"),
     ],
 )
 def test_the_sections_after_5_need_more_than_the_code_and_say_what(solution, section, hint):
@@ -161,8 +163,14 @@ def test_zero_code_instrumentation_passes_section_7(stack, tmp_path, env):
     assert result.returncode == 0, result.stdout
 
 
-def test_a_fault_switched_on_passes_section_8(stack, tmp_path):
-    with services(stack, tmp_path, env={"FAULTS": "iss-latency"}) as running:
-        result = until_passes(8, check_env(stack, running))
+def test_a_fault_switched_on_while_the_services_run_passes_section_8(stack, tmp_path):
+    flags = tmp_path / "flags.json"
+    switch_fault("off", flags)
+    with services(stack, tmp_path, env={FLAGS_FILE_VARIABLE: str(flags)}) as running:
+        env = check_env(stack, running)
+        switch_fault("iss-latency", flags)  # what `make fault NAME=iss-latency` does
+        deadline = time.monotonic() + 90
+        while (result := run_check(8, env)).returncode != 0 and time.monotonic() < deadline:
+            submit(running.urls["frontend"])
 
     assert result.returncode == 0, result.stdout

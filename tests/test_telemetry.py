@@ -158,8 +158,10 @@ def test_an_api_failure_is_recorded_on_the_position_span(closed_port_url, teleme
     client.get("/?latitude=0&longitude=0")
 
     position = next(s for s in telemetry.spans() if s.name == "iss.position")
-    assert [e.name for e in position.events] == ["exception"]
-    assert position.events[0].attributes["exception.type"].endswith("IssApiError")
+    # First the evaluations of the fault flags (section 8), then the API's failure.
+    names = [e.name for e in position.events]
+    assert names == ["feature_flag.evaluation", "feature_flag.evaluation", "exception"]
+    assert position.events[-1].attributes["exception.type"].endswith("IssApiError")
     # The fallback answered, so the span is not an error.
     assert position.status.status_code != StatusCode.ERROR
     warnings = [log for log in telemetry.logs() if log.severity_text == "WARN"]

@@ -76,7 +76,11 @@ class Jaeger:
         self.url = url
 
     def trace(self, trace_id: str) -> list[dict]:
-        """The spans of a trace, each with its service, as flat dicts ([] if not found)."""
+        """The spans of a trace, each with its service, as flat dicts ([] if not found).
+
+        Each span's events (Jaeger calls them logs) are dicts of their fields, the
+        event's name under "event"; its duration is in seconds.
+        """
         response = requests.get(f"{self.url}/api/traces/{trace_id}", timeout=5)
         if response.status_code == 404:
             return []
@@ -93,6 +97,11 @@ class Jaeger:
                     "id": span["spanID"],
                     "parent": parents[0] if parents else "",
                     "tags": tags,
+                    "events": [
+                        {field["key"]: field["value"] for field in log["fields"]}
+                        for log in span.get("logs") or []
+                    ],
+                    "duration": span["duration"] / 1e6,  # Jaeger gives microseconds
                 })  # fmt: skip
         return spans
 

@@ -180,9 +180,10 @@ NO_HISTOGRAM_EXEMPLARS = (
     "exemplars in memory only: submit the form again after a restart."
 )
 NO_FAULT = (
-    "Switch a fault on: stop the services and start them again with FAULTS set, for example "
-    "`FAULTS=iss-latency make run` (common/faults.py lists the others). Submit the form a "
-    "few times, then find out from the telemetry what is wrong."
+    "Switch a fault on while the services run: `make fault NAME=iss-latency` (`make fault` "
+    "lists the others). No restart: the services re-read faults/flags.json within a second. "
+    "Submit the form a few times, then find out from the telemetry what is wrong; "
+    "`make fault NAME=off` switches it off."
 )
 
 NO_ALERTING_RULES = (
@@ -192,11 +193,11 @@ NO_ALERTING_RULES = (
 )
 NO_FIRING_ALERT = (
     "No alert has fired yet. Keep the load running (`make load`), switch a fault on "
-    "(`FAULTS=iss-errors make run`), and watch http://127.0.0.1:9090/api/v1/alerts: the "
+    "(`make fault NAME=iss-errors`), and watch http://127.0.0.1:9090/api/v1/alerts: the "
     "alert is pending first, and fires a minute later."
 )
 STILL_FIRING = (
-    "The alert still fires: switch the fault off (start `make run` again without FAULTS), "
+    "The alert still fires: switch the fault off (`make fault NAME=off`), "
     "keep the load running, and wait until /api/v1/alerts no longer lists it (a minute "
     "or two: the rules look at the last minute of requests)."
 )
@@ -319,10 +320,14 @@ SECTIONS = {
               seen('target_info{telemetry_auto_version!=""}'), NO_ZERO_CODE),
     ]),
     8: Section("Troubleshooting", [
-        # Any fault shows as a server error (5xx) or as a slow answer.
-        Check("a fault: a server answers with an error, or takes over 1 s", "promql",
+        # A fault shows as a server error (5xx), a slow answer, or (wrong-place) only as
+        # a warning that the geolocator logs while it answers.
+        Check("a fault: a server answers with an error or takes over 1 s, or the geolocator "
+              "warns while answering", "promql",
               seen(f'{SPANS}{{{SERVER}, status_code="STATUS_CODE_ERROR"}}')
-              + " or " + seen_where(SLOW_SERVER_SPANS),
+              + " or " + seen_where(SLOW_SERVER_SPANS)
+              + " or " + seen(f'{LOGS}{{service_name="geolocator-service", '
+                              'severity_text="WARN", has_trace_id="true"}'),
               NO_FAULT),
     ]),
     9: Section("Histograms and Views", [

@@ -70,6 +70,12 @@ WHERE city_names.name = ? AND country = (SELECT country FROM country_names WHERE
 ORDER BY population DESC, id LIMIT 1
 """
 COUNTRY = "SELECT label, latitude, longitude FROM countries WHERE name = ?"
+# Every city of that name, the most populous first (for the wrong-place fault).
+NAMESAKES = """
+SELECT label, latitude, longitude FROM city_names JOIN cities ON cities.id = city_names.city
+WHERE city_names.name = ?
+ORDER BY population DESC, id
+"""
 
 
 def normalise(text: str) -> str:
@@ -175,6 +181,12 @@ class Gazetteer:
                     or self._db.execute(CITY, (name,)).fetchone()
                 )
         return Place(*row, source=SOURCE) if row else None
+
+    def namesakes(self, query: str) -> list[Place]:
+        """Every city called `query` (no country given), the most populous first."""
+        with self._lock:
+            rows = self._db.execute(NAMESAKES, (normalise(query),)).fetchall()
+        return [Place(*row, source=SOURCE) for row in rows]
 
 
 def load(min_city_population: int = MIN_CITY_POPULATION) -> Gazetteer:

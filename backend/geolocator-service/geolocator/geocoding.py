@@ -12,6 +12,7 @@ import logging
 from geopy.exc import GeopyError
 from geopy.geocoders import Nominatim
 
+from common import faults
 from common.contracts import ContractError, check_place
 from common.fallback import OnlineSource
 from geolocator.gazetteer import Gazetteer
@@ -45,6 +46,8 @@ class Geocoder:
 
     def locate(self, query: str, seconds_left: float) -> Place | None:
         """The place called `query`, or None if nobody knows it."""
+        if faults.is_on("wrong-place") and (namesake := self._wrong_namesake(query)):
+            return namesake
         key = " ".join(query.split()).casefold()
         if key in self._cache:
             return self._cache[key]
@@ -60,6 +63,20 @@ class Geocoder:
                 self._remember(key, place)
                 return place
         return self.gazetteer.lookup(query)
+
+    def _wrong_namesake(self, query: str) -> Place | None:
+        """The wrong-place fault (section 8): of several cities with that name, the least
+        populous. A valid answer, quick and without an error: only this log says why."""
+        places = self.gazetteer.namesakes(query)
+        if len(places) < 2:
+            return None
+        logger.warning(
+            "Injected fault wrong-place: answering %s, the least populous of %d places called %r",
+            places[-1].name,
+            len(places),
+            query,
+        )
+        return places[-1]
 
     def _ask_nominatim(self, key: str, timeout: float) -> Place | None:
         found = self._client.geocode(key, timeout=timeout)

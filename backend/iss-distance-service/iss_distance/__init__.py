@@ -35,7 +35,6 @@ def create_app(config: dict | None = None) -> Flask:
         ISS_TLE_PATH=os.environ.get("ISS_TLE_PATH", str(DEFAULT_TLE_PATH)),
         # At most this long per request; less when the gateway has less time left.
         REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "5")),
-        FAULTS=faults.from_environment(),
     )
     app.config.update(config or {})
 
@@ -47,8 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
         online=not app.config["OFFLINE"],
         api_url=app.config["ISS_API_URL"],
         timeout=app.config["ISS_API_TIMEOUT_SECONDS"],
-        faults=app.config["FAULTS"],
     )
+    faults.watch()  # the flags that switch faults on (section 8)
     app.add_url_rule("/", view_func=distance)
     # workshop: section 1 >>>
     app.after_request(count_request)
