@@ -13,6 +13,7 @@ import pytest
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from common.faults import FLAGS_FILE_VARIABLE
 from loadgen.generate_load import USER_AGENT
 from tests.browser_like import submit, trace_id_of
 from tests.self_checks import (
@@ -24,6 +25,7 @@ from tests.self_checks import (
     services,
     until_passes,
 )
+from workshop import fault
 from workshop.backends import Jaeger, Prometheus, wait_for
 from workshop.checkpoints import write_checkpoint
 
@@ -110,7 +112,9 @@ def test_tail_sampling_keeps_errors_and_yours_and_a_fraction_of_the_load(stack, 
 def test_tail_sampling_keeps_every_slow_trace(stack, backends, tmp_path):
     jaeger, _ = backends
     # The geolocator takes 2 s longer: every trace is over the 1 s of the latency policy.
-    with services(stack, tmp_path, env={"FAULTS": "slow-geocoder"}) as running:
+    flags = tmp_path / "flags.json"
+    fault.switch_fault("slow-geocoder", flags)
+    with services(stack, tmp_path, env={FLAGS_FILE_VARIABLE: str(flags)}) as running:
         slow = [submit_as_load_generator(running.urls["frontend"], "Oslo") for _ in range(5)]
         kept = wait_for(lambda: all(jaeger.trace(trace_id) for trace_id in slow))
 
