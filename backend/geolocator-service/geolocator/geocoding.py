@@ -70,11 +70,12 @@ class Geocoder:
         places = self.gazetteer.namesakes(query)
         if len(places) < 2:
             return None
+        # The gazetteer's name of the place, never the text typed: that is personal data
+        # (section 12), and the collector only redacts it where it knows to look.
         logger.warning(
-            "Injected fault wrong-place: answering %s, the least populous of %d places called %r",
+            "Injected fault wrong-place: answering %s, the least populous of %d namesakes",
             places[-1].name,
             len(places),
-            query,
         )
         return places[-1]
 
