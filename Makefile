@@ -11,7 +11,7 @@ endif
 
 RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
 	frontend/requirements.txt $(wildcard backend/*/requirements.txt)
-# A facilitator's kit (`make kit`, README "Before the day"): where it is, pip installs the
+# A facilitator's kit (`make kit`, docs/facilitators.md, "Before the day"): where it is, pip installs the
 # learners' packages from its wheels with no network at all.
 KIT_DIR ?= kit
 PIP_SOURCE := $(if $(wildcard $(KIT_DIR)/wheels/*.whl),--no-index --find-links $(KIT_DIR)/wheels)
@@ -85,11 +85,11 @@ alerts: $(VENV)/.runtime ## Check Prometheus's config and alerting rules, run th
 	$(VENV_PYTHON) native/build_backends.py --run promtool check config prometheus.yml
 	$(VENV_PYTHON) native/build_backends.py --run promtool test rules prometheus/alerts.test.yml
 
-diagram: ## Redraw static/architecture.svg from static/architecture.dot (needs Graphviz)
-	dot -Tsvg static/architecture.dot -o static/architecture.svg
+diagram: ## Redraw docs/images/architecture.svg from docs/images/architecture.dot (needs Graphviz)
+	dot -Tsvg docs/images/architecture.dot -o docs/images/architecture.svg
 
-screenshots: $(VENV)/.dev ## Retake the README's screenshots of the frontend in Chromium
-	SCREENSHOT_DIR=static $(VENV_PYTHON) -m pytest frontend/tests/test_browser.py
+screenshots: $(VENV)/.dev ## Retake the docs' screenshots of the frontend in Chromium
+	SCREENSHOT_DIR=docs/images $(VENV_PYTHON) -m pytest frontend/tests/test_browser.py
 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
 	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update

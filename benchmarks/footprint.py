@@ -12,8 +12,8 @@ with its children) four times a second:
   with the index in place, as at every later start, for the rest of the run;
 - idle: once start-up has settled, with nothing to do;
 - under load: the load generator (loadgen/generate_load.py, as `make load RATE=...`)
-  for --seconds at each rate in turn: 1 a second (`make load`), 5 (what the README
-  suggests offline) and 20 (more than a room of learners clicking). The load
+  for --seconds at each rate in turn: 1 a second (`make load`), 5 (what the docs
+  suggest offline) and 20 (more than a room of learners clicking). The load
   generator's own memory is counted too: Docker runs it as a container.
 
 For each phase it prints the steady figure (the median of the phase's second half)

@@ -15,7 +15,7 @@ its answer until:
 
 It prints the median and the maximum of each, and the time the platform took to start.
 It is a measurement, not a test. (Under Docker, Tempo and Loki take the place of Jaeger
-and VictoriaLogs: see README.md, "No data yet", for their delays.)
+and VictoriaLogs: see docs/troubleshooting.md, "No data yet", for their delays.)
 """
 
 import argparse

@@ -47,7 +47,7 @@ PLACES = [
 REPORT_EVERY_SECONDS = 10
 # Who is asking, in every request: the frontend's server span records it as
 # user_agent.original, and the collector's tail sampling keeps only some of the
-# load generator's traces, and every trace of yours (section 11 of the README).
+# load generator's traces, and every trace of yours (docs/11-sampling.md).
 USER_AGENT = "iss-loadgen/1.0"
 
 

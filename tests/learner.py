@@ -1,6 +1,6 @@
-"""A learner who types the README's snippets exactly where the README says.
+"""A learner who types the docs' snippets exactly where the docs say.
 
-Each Python snippet of the README follows a placement hint, an HTML comment that a
+Each Python snippet of the docs (docs/NN-*.md) follows a placement hint, an HTML comment that a
 reader of the rendered page never sees and that repeats what the text says:
 
     <!-- file: common/telemetry.py, in: configure_opentelemetry, after: "resource =" -->
@@ -58,7 +58,7 @@ LANGUAGES = ("python", "yaml")  # the languages of the snippets a learner types
 
 
 def snippets() -> list[Snippet]:
-    """The README's Python and YAML snippets with their placement hints, in the README's
+    """The docs' Python and YAML snippets with their placement hints, in the docs'
     order."""
     found = []
     for section, text in sections().items():

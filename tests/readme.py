@@ -1,16 +1,46 @@
-"""The code blocks of README.md, by language, for the tests that keep them honest."""
+"""The workshop's pages (README.md and docs/), and their code blocks by language, for
+the tests that keep them honest."""
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 # A fenced block, and the HTML comment right above it, if any (tests/learner.py).
 FENCE = re.compile(
     r"(?:^<!-- (?P<hint>[^\n]*) -->\n)?"
     r"^(?P<indent> *)```(?P<language>\w+)\n(?P<body>.*?)^(?P=indent)```",
     re.DOTALL | re.MULTILINE,
 )
-SECTION = re.compile(r"^## Section (\d+):", re.MULTILINE)
+SECTION_PAGE = re.compile(r"(\d\d)-[\w-]+\.md")
+# The pages beside the sections, in the order the README lists them.
+BEFORE_SECTIONS = ("introduction.md", "tour.md")
+AFTER_SECTIONS = ("facilitators.md", "troubleshooting.md", "configuration.md", "maintainers.md")
+
+
+def section_pages() -> dict[int, Path]:
+    """docs/NN-name.md, one page per workshop section, by section number."""
+    found = {}
+    for page in DOCS.glob("*.md"):
+        if match := SECTION_PAGE.fullmatch(page.name):
+            found[int(match[1])] = page
+    return dict(sorted(found.items()))
+
+
+def pages() -> list[Path]:
+    """Every page, in reading order: the README, then docs/."""
+    return [
+        README,
+        *(DOCS / name for name in BEFORE_SECTIONS),
+        *section_pages().values(),
+        *(DOCS / name for name in AFTER_SECTIONS),
+    ]
+
+
+def all_text() -> str:
+    """Every page's text, in reading order."""
+    return "\n".join(page.read_text() for page in pages())
 
 
 def blocks(text: str, language: str) -> list[re.Match]:
@@ -25,22 +55,20 @@ def body(block: re.Match) -> str:
 
 
 def code_blocks(language: str) -> list[str]:
-    """Every fenced block of that language, with its indentation removed."""
-    return [body(block) for block in blocks(README.read_text(), language)]
+    """Every fenced block of that language, in every page, with its indentation removed."""
+    return [body(block) for block in blocks(all_text(), language)]
 
 
 def sections() -> dict[int, str]:
-    """The text of each workshop section, by number."""
-    parts = SECTION.split(README.read_text())
-    following = (text.partition("\n## ")[0] for text in parts[2::2])
-    return dict(zip(map(int, parts[1::2]), following, strict=True))
+    """The text of each workshop section's page, by number."""
+    return {number: page.read_text() for number, page in section_pages().items()}
 
 
 def config_snippets(language: str) -> list[tuple[str, str]]:
     """(file, snippet) for each block of that language that names its file in a hint
     above it, `<!-- file: prometheus/alerts.yml -->`: a part of a config file, shown."""
     found = []
-    for block in blocks(README.read_text(), language):
+    for block in blocks(all_text(), language):
         if re.search(r"\b(after|before|replace|at): ", block["hint"] or ""):
             continue  # a snippet the learner types: tests/learner.py places it
         hint = re.fullmatch(r"file: (\S+)", block["hint"] or "")
@@ -49,14 +77,18 @@ def config_snippets(language: str) -> list[tuple[str, str]]:
 
 
 def commands() -> list[str]:
-    """Every command line of the README's sh blocks."""
+    """Every command line of the pages' sh blocks."""
     return [line for block in code_blocks("sh") for line in block.splitlines() if line.strip()]
 
 
 def subsection(title: str) -> str:
-    """The text under the README's `### title` heading, up to the next heading."""
-    text = README.read_text().split(f"\n### {title}\n", 1)[1]
-    return re.split(r"^#{2,3} ", text, maxsplit=1, flags=re.MULTILINE)[0]
+    """The text under a page's `## title` heading, up to the next heading."""
+    for page in pages():
+        text = page.read_text()
+        if f"\n## {title}\n" in text:
+            text = text.split(f"\n## {title}\n", 1)[1]
+            return re.split(r"^#{1,2} ", text, maxsplit=1, flags=re.MULTILINE)[0]
+    raise KeyError(f"no page has a '## {title}' heading")
 
 
 def tables(text: str) -> dict[str, list[list[str]]]:

@@ -152,7 +152,7 @@ def test_a_fault_fires_its_alert_and_switching_it_off_resolves_it(
     for annotation in annotation_records():
         marked = prometheus.query(annotation.text)
         assert alert in {series["metric"]["alertname"] for series in marked}, annotation.where
-    # And so does every address of Prometheus's alerts and rules that README.md shows.
+    # And so does every address of Prometheus's alerts and rules that the docs show.
     assert ALERTING_ADDRESSES
     for url in ALERTING_ADDRESSES:
         assert alert in requests.get(url, timeout=10).text, url

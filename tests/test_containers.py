@@ -193,7 +193,7 @@ def test_room_mode_opens_only_the_collectors_otlp_ports_to_the_network():
     assert room.keys() == alone.keys()
 
 
-# Memory: what a learner's laptop must give Docker (README, "What a laptop needs").
+# Memory: what a learner's laptop must give Docker (docs/facilitators.md, "What a laptop needs").
 DOCKER_MEMORY_BUDGET = 2 * 1024**3
 MIB = 1024**2
 

@@ -26,9 +26,9 @@ from tests.readme import code_blocks
 PARSED = ("logql", "traceql")
 
 
-def readme_queries() -> list[Query]:
+def docs_queries() -> list[Query]:
     return [
-        Query(language, block.strip(), f"README.md: {language} block {number}")
+        Query(language, block.strip(), f"docs: {language} block {number}")
         for language in PARSED
         for number, block in enumerate(code_blocks(language), start=1)
     ]
@@ -45,7 +45,7 @@ def grafana_queries_in(folder: Path) -> list[Query]:
 
 
 SOURCES = {
-    "README.md": readme_queries(),
+    "docs": docs_queries(),
     "dashboards": grafana_queries_in(DASHBOARDS),
     "provisioning": grafana_queries_in(DATASOURCES),
 }
@@ -71,7 +71,7 @@ def test_query_parses(results, query):
 @pytest.mark.parametrize(
     ("source", "languages"),
     [
-        ("README.md", {"logql", "traceql"}),
+        ("docs", {"logql", "traceql"}),
         ("dashboards", {"logql", "traceql"}),
         ("provisioning", {"logql"}),  # the "Logs for this span" link
     ],

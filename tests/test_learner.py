@@ -1,4 +1,4 @@
-"""A learner who types exactly what the README shows reaches the next checkpoint.
+"""A learner who types exactly what the docs show reaches the next checkpoint.
 
 For each section with code, start from the checkpoint at its start, type the section's
 Python and YAML snippets where their placement hints say (tests/learner.py), and require:

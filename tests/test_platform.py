@@ -24,7 +24,7 @@ from native.run_services import SERVICES, start_services
 from native.run_stack import PORTS, URLS, network_address
 from tests.browser_like import free_ports, submit, trace_id_of
 from tests.grafana_queries import grafana_side_queries
-from tests.readme import README, code_blocks
+from tests.readme import all_text, code_blocks
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs, wait_for
 
 PLACES = ["Paris", "Nairobi", "Tokyo", "Lima", "Oslo"]
@@ -258,7 +258,7 @@ def test_every_logsql_query_the_readme_shows_returns_data(platform, logsql):
     assert wait_for(lambda: platform["logs"].query(logsql)), logsql
 
 
-# The addresses of the native backends' APIs that README.md shows, to open in a browser.
+# The addresses of the native backends' APIs that the docs show, to open in a browser.
 NATIVE_API = re.compile(
     "(?:"
     + "|".join(re.escape(URLS[name]) for name in ("jaeger", "victoria_logs", "prometheus"))
@@ -272,8 +272,8 @@ ALERTING_API = re.compile(re.escape(URLS["prometheus"]) + r"/api/v1/(?:alerts|ru
 
 
 def readme_api_addresses(alerting: bool = False) -> list[str]:
-    """The native API addresses README.md shows: the alerting ones, or all the others."""
-    found = set(NATIVE_API.findall(README.read_text()))
+    """The native API addresses the docs show: the alerting ones, or all the others."""
+    found = set(NATIVE_API.findall(all_text()))
     return sorted(url for url in found if bool(ALERTING_API.match(url)) == alerting)
 
 
@@ -292,7 +292,7 @@ def test_no_port_is_open_to_the_network_without_room_mode(stack):
 
 def test_the_readme_shows_native_api_addresses():
     assert {URLS["jaeger"], URLS["victoria_logs"]} <= {
-        re.match(r"http://[^/]+", url)[0] for url in NATIVE_API.findall(README.read_text())
+        re.match(r"http://[^/]+", url)[0] for url in NATIVE_API.findall(all_text())
     }
 
 

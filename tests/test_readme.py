@@ -1,4 +1,4 @@
-"""README.md is the workshop: its snippets are the workshop's code, its commands work.
+"""README.md and docs/ are the workshop: its snippets are the workshop's code, its commands work.
 
 The queries it shows are run against the real platform in tests/test_platform.py.
 """
@@ -73,7 +73,7 @@ def test_every_yaml_snippet_is_a_part_of_the_file_it_names(path, snippet):
     assert path, f"no <!-- file: ... --> hint above the yaml block {snippet[:60]!r}"
     lines = [line for line in snippet.splitlines() if line.strip()]
     in_file = [line for line in (ROOT / path).read_text().splitlines() if line.strip()]
-    assert appears_in(lines, in_file), f"the README shows a part of {path} that is not in it"
+    assert appears_in(lines, in_file), f"the docs show a part of {path} that is not in it"
 
 
 def test_the_readme_shows_the_alerting_rule_from_its_file():

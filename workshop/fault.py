@@ -26,7 +26,7 @@ SYMPTOMS = {
     "iss-errors": "server errors: the error rate of the ISS distance service and the gateway",
     "slow-geocoder": "slow answers: the latency of the geolocator on the dashboard",
     "wrong-place": "no metric moves: the answers are wrong, and only the geolocator's logs "
-    "say why (README, section 8, has the log query)",
+    "say why (docs/08-troubleshooting-exercise.md has the log query)",
 }
 
 

@@ -6,7 +6,7 @@
 The folder, to hand out on a USB stick:
     wheels/             every Python package the learners install (make run, check,
                         checkout, load), for Linux, macOS and Windows, x86_64 and arm64,
-                        for each Python version README.md allows
+                        for each Python version docs/introduction.md allows
     images/             the Docker images the compose files name, from `docker save`
     load-images.sh      `docker load`s them on macOS and Linux ...
     load-images.cmd     ... and on Windows

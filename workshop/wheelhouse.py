@@ -26,7 +26,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
-# README.md, "What you need": Python 3.11 or later (tests/test_kit.py holds them together).
+# docs/introduction.md, "What you need": Python 3.11 or later (tests/test_kit.py holds
+# them together).
 PYTHON_VERSIONS = ("3.11", "3.12", "3.13", "3.14")
 # The oldest systems whose wheels we take: glibc 2.31 (Ubuntu 20.04, Debian 11), macOS 12.
 GLIBC = (2, 31)

@@ -20,7 +20,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[2]
-# Screenshots go to test-artifacts/; `make screenshots` sends them to static/ for the README.
+# Screenshots go to test-artifacts/; `make screenshots` sends them to docs/images/ for the docs.
 SCREENSHOTS = ROOT / os.environ.get("SCREENSHOT_DIR", "test-artifacts")
 
 if not CHROMIUM:
