@@ -374,3 +374,47 @@ def test_checkout_reads_the_snippets_of_the_last_commit(learner_repo):
     workshop(learner_repo, "checkout", "1")
 
     assert "logger.info" not in (learner_repo / "app/greeting.py").read_text()
+
+
+# --- make status recognises code that does what a checkpoint's does ------------------------
+
+TYPED_SECTION_1 = '''\
+"""A made-up service with work for sections 1 and 2."""
+import logging
+
+
+logger = logging.getLogger( __name__ )
+
+# my own note: this is where section 1 goes
+def greet(name):
+    logger.info('greeting %s', name)  # typed by me
+    return f'Hello, {name}!'
+'''
+
+
+def test_status_recognises_typed_code_formatted_and_commented_differently(learner_repo):
+    workshop(learner_repo, "checkout", "1")
+    (learner_repo / "app/greeting.py").write_text(TYPED_SECTION_1)
+
+    status = workshop(learner_repo, "status")
+
+    assert "the code at the start of section 2, formatting, comments" in status
+    assert "section 1 is complete" in status
+
+
+def test_status_recognises_the_solution_with_imports_in_another_order(learner_repo):
+    greeting = learner_repo / "app/greeting.py"
+    greeting.write_text(GREETING.replace("import json\nimport logging", "import logging, json"))
+    config = learner_repo / "app/config.yml"
+    config.write_text("# mine\nprocessors:\n    redact: {}\n    batch: {}\n")
+
+    assert "finished solution, formatting" in workshop(learner_repo, "status")
+    assert "every section is complete" in workshop(learner_repo, "status")
+
+
+def test_status_still_reports_a_real_difference(learner_repo):
+    workshop(learner_repo, "checkout", "1")
+    greeting = learner_repo / "app/greeting.py"
+    greeting.write_text(TYPED_SECTION_1.replace("'greeting %s'", "'greetings %s'"))
+
+    assert "matches no checkpoint" in workshop(learner_repo, "status")

@@ -15,6 +15,10 @@ starts from the code of sections 5 to 8 and ends with the finished solution.
 """
 
 import difflib
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,11 +26,12 @@ import pytest
 from tests.learner import SnippetError, snippets, type_section
 from tests.readme import blocks, section_pages
 from tests.self_checks import check_env, collector_from, load, services, until_passes
-from workshop.checkpoints import tidy, write_checkpoint
+from workshop.checkpoints import normal_form, tidy, write_checkpoint
 
 SECTIONS_WITH_CODE = [0, 1, 2, 3, 4, 9, 11, 12]
 # What a learner does in a section besides typing, before its check can pass.
 ALSO = {11: load}  # section 11's check needs the load generator's traffic
+RUFF = shutil.which("ruff", path=Path(sys.executable).parent)
 
 
 def test_every_code_block_of_the_sections_is_a_snippet_of_a_section_with_code():
@@ -82,3 +87,43 @@ def test_the_typed_section_passes_its_check(stack, tmp_path, section):
             ALSO[section](running.urls["frontend"])
         result = until_passes(section, check_env(stack, running))
     assert result.returncode == 0, result.stdout
+
+
+# --- make status: the typed code, formatted and commented as a learner might ---------------
+
+
+def as_a_learner_might_type(text: str, path: str) -> str:
+    """The same code in another form: the imports in another order, comments of the
+    learner's own, and (Python) lines wrapped at 60 characters."""
+    if path.endswith((".yml", ".yaml")):
+        return "# my copy of the config\n" + text.replace("\n\n", "\n# a note of mine\n\n")
+    lines = text.splitlines()
+    imports = [n for n, line in enumerate(lines) if re.match(r"(from \S+ )?import [^(]*$", line)]
+    for n, line in zip(imports, reversed([lines[n] for n in imports]), strict=True):
+        lines[n] = line
+    commented = ["# typed from the docs, section by section"]
+    for line in lines:
+        if line.lstrip().startswith(("def ", "class ")):
+            commented.append(line[: len(line) - len(line.lstrip())] + "# typed from the docs")
+        commented.append(line)
+    ruff = [RUFF, "format", "--line-length", "60", "--stdin-filename", path, "-"]
+    formatted = subprocess.run(
+        ruff, input="\n".join(commented) + "\n", capture_output=True, text=True
+    )
+    assert formatted.returncode == 0, formatted.stderr
+    return formatted.stdout
+
+
+@pytest.mark.parametrize("section", SECTIONS_WITH_CODE)
+def test_status_recognises_the_typed_section_in_a_form_of_the_learners_own(tmp_path, section):
+    tree, expected, typed = typed_and_expected(section, tmp_path)
+    start = write_checkpoint(section, tmp_path / "start")
+
+    for path in typed:
+        mine = as_a_learner_might_type((tree / path).read_text(), path)
+        assert mine != (expected / path).read_text()  # the form is the learner's own
+        assert normal_form(mine, path) == normal_form((expected / path).read_text(), path)
+        assert normal_form(mine, path) != normal_form((start / path).read_text(), path)
+        # A real difference is still one.
+        changed = mine + ("\nprint('typed twice')\n" if path.endswith(".py") else "extra: {}\n")
+        assert normal_form(changed, path) != normal_form((expected / path).read_text(), path)

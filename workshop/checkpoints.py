@@ -14,8 +14,9 @@ into the checkpoint at its start reaches the checkpoint at the start of section 
 
 Before it rewrites anything, `checkout` and `solution` save your own changes to the
 workshop's files in a git stash, and print the command that brings them back. They leave
-every other file as it is. `make checkout SECTION=3`, `make solution` and `make status`
-run these from the repository's root.
+every other file as it is. `status` recognises your own code when it is a checkpoint's,
+formatting, comments and the order of imports aside. `make checkout SECTION=3`,
+`make solution` and `make status` run these from the repository's root.
 """
 
 import argparse
@@ -225,9 +226,43 @@ def tree_holds(files: dict[str, str]) -> bool:
     return True
 
 
-def sections_matching(solution: dict[str, str], snippets: list[Snippet]) -> list[int]:
+def tree_is_like(files: dict[str, str]) -> bool:
+    """Whether the working tree holds code that does what these files do: formatting,
+    comments and the order of imports aside."""
+    for path, text in files.items():
+        current = ROOT / path
+        if not current.is_file() or normal_form(read(current), path) != normal_form(text, path):
+            return False
+    return True
+
+
+def normal_form(text: str, path: str) -> object:
+    """What a file says, whatever its formatting and comments.
+
+    Python: its syntax tree, which has no comments and no layout, with the names it
+    imports at its top as a set. YAML: the data it holds. Anything else: its lines.
+    """
+    try:
+        if path.endswith(".py"):
+            module = ast.parse(text)
+            imports = [n for n in module.body if isinstance(n, ast.Import | ast.ImportFrom)]
+            rest = ast.Module([n for n in module.body if n not in imports], type_ignores=[])
+            names = {
+                (getattr(node, "module", None), getattr(node, "level", 0), alias.name, alias.asname)
+                for node in imports
+                for alias in node.names
+            }
+            return frozenset(names), ast.dump(rest)
+        if path.endswith((".yml", ".yaml")):
+            return yaml.safe_load(text)
+    except (SyntaxError, yaml.YAMLError):
+        return ("unreadable", text)
+    return text.splitlines()
+
+
+def sections_matching(solution: dict[str, str], snippets: list[Snippet], match=tree_holds):
     """The sections whose start the working tree is at (several may share their code)."""
-    return [s for s in SECTIONS if tree_holds(checkpoint_of(solution, s, snippets))]
+    return [s for s in SECTIONS if match(checkpoint_of(solution, s, snippets))]
 
 
 def save_own_work(solution: dict[str, str], snippets: list[Snippet], before: str) -> str | None:
@@ -289,6 +324,16 @@ def status_message() -> str:
         return "The working tree holds the finished solution."
     if sections := sections_matching(solution, snippets):
         return f"The working tree is at the start of {named(sections)}."
+    aside = "formatting, comments and the order of imports aside"
+    if tree_is_like(solution):
+        return f"Your code is the finished solution, {aside}: every section is complete."
+    if sections := sections_matching(solution, snippets, match=tree_is_like):
+        done = (
+            f"section {sections[0] - 1} is complete"
+            if sections[0]
+            else "no section's code is written yet"
+        )
+        return f"Your code is the code at the start of {named(sections)}, {aside}: {done}."
     return "The working tree holds your own changes: it matches no checkpoint."
 
 
