@@ -37,7 +37,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, too: the services' shared code
-from common.telemetry import EXPORT_DELAYS_MS  # noqa: E402
+from common.sdk_defaults import EXPORT_DELAYS_MS  # noqa: E402
 from workshop import learners  # noqa: E402
 
 

@@ -4,15 +4,12 @@ the tests that keep them honest."""
 import re
 from pathlib import Path
 
+# A fenced block, and the HTML comment right above it, if any.
+from workshop.snippets import FENCE
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-# A fenced block, and the HTML comment right above it, if any (tests/learner.py).
-FENCE = re.compile(
-    r"(?:^<!-- (?P<hint>[^\n]*) -->\n)?"
-    r"^(?P<indent> *)```(?P<language>\w+)\n(?P<body>.*?)^(?P=indent)```",
-    re.DOTALL | re.MULTILINE,
-)
 SECTION_PAGE = re.compile(r"(\d\d)-[\w-]+\.md")
 # The pages beside the sections, in the order the README lists them.
 BEFORE_SECTIONS = ("introduction.md", "tour.md")
@@ -69,8 +66,6 @@ def config_snippets(language: str) -> list[tuple[str, str]]:
     above it, `<!-- file: prometheus/alerts.yml -->`: a part of a config file, shown."""
     found = []
     for block in blocks(all_text(), language):
-        if re.search(r"\b(after|before|replace|at): ", block["hint"] or ""):
-            continue  # a snippet the learner types: tests/learner.py places it
         hint = re.fullmatch(r"file: (\S+)", block["hint"] or "")
         found.append((hint[1] if hint else "", body(block)))
     return found

@@ -18,7 +18,7 @@ from tests.browser_like import free_ports, submit
 from workshop.checkpoints import ROOT
 
 # No internet in tests: no slow online lookups either. The services export within a
-# second by default (EXPORT_DELAYS_MS in common/telemetry.py).
+# second by default (EXPORT_DELAYS_MS in common/sdk_defaults.py).
 OFFLINE = {"OFFLINE": "true"}
 PLACES = ["Paris", "Nairobi", "Tokyo"]
 

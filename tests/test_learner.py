@@ -1,12 +1,11 @@
 """A learner who types exactly what the docs show reaches the next checkpoint.
 
 For each section with code, start from the checkpoint at its start, type the section's
-Python and YAML snippets where their placement hints say (tests/learner.py), and require:
+snippets verbatim, as workshop/snippets.py reads them (tests/learner.py), and require:
 
-- the code of the next checkpoint (after the last section, the finished solution),
-  compared after ruff has tidied the typed Python files as the checkpoint generator
-  tidies its own (imports merged and sorted, unused ones removed, formatted), and blank
-  lines aside;
+- exactly the code of the next checkpoint (after the last section, the finished
+  solution), once ruff has tidied the typed Python files as the checkpoint generator
+  tidies its own: the imports typed below the others merged and sorted, formatted;
 - the section's self-check, `python -m workshop.check N`, passing against the native
   platform with the typed code running, not the tidied one, and the typed collector
   config (sections 11 and 12 change the collector, not the services).
@@ -16,41 +15,42 @@ starts from the code of sections 5 to 8 and ends with the finished solution.
 """
 
 import difflib
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.learner import LANGUAGES, Snippet, SnippetError, apply, snippets
-from tests.readme import code_blocks, config_snippets
+from tests.learner import SnippetError, snippets, type_section
+from tests.readme import blocks, section_pages
 from tests.self_checks import check_env, collector_from, load, services, until_passes
-from workshop.checkpoints import tidy, write_checkpoint
+from workshop.checkpoints import normal_form, tidy, write_checkpoint
 
 SECTIONS_WITH_CODE = [0, 1, 2, 3, 4, 9, 11, 12]
 # What a learner does in a section besides typing, before its check can pass.
 ALSO = {11: load}  # section 11's check needs the load generator's traffic
+RUFF = shutil.which("ruff", path=Path(sys.executable).parent)
 
 
-def test_every_snippet_belongs_to_a_section_with_code():
+def test_every_code_block_of_the_sections_is_a_snippet_of_a_section_with_code():
     assert {snippet.section for snippet in snippets()} == set(SECTIONS_WITH_CODE)
-    # None outside the sections; the config parts that are only shown are checked
-    # against their files by tests/test_readme.py.
-    shown = len(config_snippets("yaml"))
-    assert len(snippets()) + shown == sum(len(code_blocks(lang)) for lang in LANGUAGES)
+    # Every diff and every Python block of the sections' pages is typed: none is left
+    # out of the checkpoints by a hint that the reader does not see.
+    pages = [page.read_text() for page in section_pages().values()]
+    shown = sum(len(blocks(text, language)) for text in pages for language in ("diff", "python"))
+    assert len(snippets()) == shown
 
 
-def type_section(section: int, tree: Path) -> dict[str, list[str]]:
-    """Type the section's snippets into `tree`; return which ones went into each file."""
-    typed = {}
-    for snippet in (s for s in snippets() if s.section == section):
-        apply(snippet, tree)
-        typed.setdefault(snippet.hint["file"], []).append(str(snippet))
-    return typed
-
-
-def code_lines(text: str, path: str) -> list[str]:
-    """The file as ruff tidies a Python file, without its blank lines."""
-    tidied = tidy(text, path) if path.endswith(".py") else text
-    return [line.rstrip() for line in tidied.splitlines() if line.strip()]
+def typed_and_expected(section: int, tmp_path: Path) -> tuple[Path, Path, dict]:
+    tree = write_checkpoint(section, tmp_path / "typed")
+    expected = write_checkpoint(section + 1, tmp_path / "expected")
+    try:
+        typed = type_section(section, tree)
+    except SnippetError as error:
+        pytest.fail(str(error))
+    return tree, expected, typed
 
 
 def differences(typed: dict[str, list[str]], tree: Path, expected: Path) -> list[str]:
@@ -59,9 +59,11 @@ def differences(typed: dict[str, list[str]], tree: Path, expected: Path) -> list
     compared = [*expected.rglob("*.py"), *(expected / path for path in typed)]
     for path in sorted({p.relative_to(expected).as_posix() for p in compared}):
         mine, theirs = (tree / path).read_text(), (expected / path).read_text()
-        if mine != theirs and code_lines(mine, path) != code_lines(theirs, path):
+        if path in typed and path.endswith(".py"):
+            mine = tidy(mine, path)
+        if mine != theirs:
             diff = difflib.unified_diff(
-                code_lines(theirs, path), code_lines(mine, path), "expected", "typed", lineterm=""
+                theirs.splitlines(), mine.splitlines(), "expected", "typed", lineterm=""
             )
             snippets_here = "\n".join(typed.get(path, ["no snippet edits this file"]))
             found.append(f"{path}, after:\n{snippets_here}\n" + "\n".join(diff))
@@ -69,18 +71,16 @@ def differences(typed: dict[str, list[str]], tree: Path, expected: Path) -> list
 
 
 @pytest.mark.parametrize("section", SECTIONS_WITH_CODE)
-def test_typing_a_section_reaches_the_next_checkpoint_and_passes_its_check(
-    stack, tmp_path, section
-):
-    tree = write_checkpoint(section, tmp_path / "typed")
-    expected = write_checkpoint(section + 1, tmp_path / "expected")
-    try:
-        typed = type_section(section, tree)
-    except SnippetError as error:
-        pytest.fail(str(error))
+def test_typing_a_section_reaches_exactly_the_next_checkpoint(tmp_path, section):
+    tree, expected, typed = typed_and_expected(section, tmp_path)
 
     found = differences(typed, tree, expected)
     assert not found, f"section {section}:\n" + "\n\n".join(found)
+
+
+@pytest.mark.parametrize("section", SECTIONS_WITH_CODE)
+def test_the_typed_section_passes_its_check(stack, tmp_path, section):
+    tree, _expected, _typed = typed_and_expected(section, tmp_path)
 
     with collector_from(stack, tree), services(stack, tmp_path, root=tree) as running:
         if section in ALSO:
@@ -89,54 +89,41 @@ def test_typing_a_section_reaches_the_next_checkpoint_and_passes_its_check(
     assert result.returncode == 0, result.stdout
 
 
-# --- Placing a YAML snippet -----------------------------------------------------------------
-
-CONFIG = """\
-processors:
-  batch:
-    timeout: 200ms
-  # a comment about the next one
-  memory_limiter: {}
-service:
-  pipelines:
-    traces:
-      processors: [batch]
-    logs:
-      processors: [batch]
-"""
+# --- make status: the typed code, formatted and commented as a learner might ---------------
 
 
-def typed_yaml(tmp_path: Path, code: str, **hint: str) -> str:
-    (tmp_path / "config.yml").write_text(CONFIG)
-    apply(Snippet(11, code, {"file": "config.yml", **hint}), tmp_path)
-    return (tmp_path / "config.yml").read_text()
+def as_a_learner_might_type(text: str, path: str) -> str:
+    """The same code in another form: the imports in another order, comments of the
+    learner's own, and (Python) lines wrapped at 60 characters."""
+    if path.endswith((".yml", ".yaml")):
+        return "# my copy of the config\n" + text.replace("\n\n", "\n# a note of mine\n\n")
+    lines = text.splitlines()
+    imports = [n for n, line in enumerate(lines) if re.match(r"(from \S+ )?import [^(]*$", line)]
+    for n, line in zip(imports, reversed([lines[n] for n in imports]), strict=True):
+        lines[n] = line
+    commented = ["# typed from the docs, section by section"]
+    for line in lines:
+        if line.lstrip().startswith(("def ", "class ")):
+            commented.append(line[: len(line) - len(line.lstrip())] + "# typed from the docs")
+        commented.append(line)
+    ruff = [RUFF, "format", "--line-length", "60", "--stdin-filename", path, "-"]
+    formatted = subprocess.run(
+        ruff, input="\n".join(commented) + "\n", capture_output=True, text=True
+    )
+    assert formatted.returncode == 0, formatted.stderr
+    return formatted.stdout
 
 
-def test_a_yaml_snippet_goes_after_the_whole_entry_at_its_indentation(tmp_path):
-    typed = typed_yaml(tmp_path, "extra:\n  on: true\n", **{"in": "processors", "after": "batch:"})
+@pytest.mark.parametrize("section", SECTIONS_WITH_CODE)
+def test_status_recognises_the_typed_section_in_a_form_of_the_learners_own(tmp_path, section):
+    tree, expected, typed = typed_and_expected(section, tmp_path)
+    start = write_checkpoint(section, tmp_path / "start")
 
-    assert "    timeout: 200ms\n  extra:\n    on: true\n  # a comment" in typed
-
-
-def test_a_yaml_snippet_replaces_an_entry_of_the_mapping_its_path_names(tmp_path):
-    hint = {"in": "service.pipelines.logs", "replace": "processors:"}
-    typed = typed_yaml(tmp_path, "processors: [memory_limiter, batch]\n", **hint)
-
-    assert typed.splitlines()[-3:] == [
-        "      processors: [batch]",  # the traces pipeline's, untouched
-        "    logs:",
-        "      processors: [memory_limiter, batch]",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("hint", "message"),
-    [
-        ({"in": "service.pipelines", "after": "processors:"}, "0 entries in service.pipelines"),
-        ({"in": "exporters", "after": "x:"}, "0 keys 'exporters'"),
-        ({"at": "end"}, "'at' is for Python"),
-    ],
-)
-def test_a_yaml_snippet_that_cannot_be_placed_says_why(tmp_path, hint, message):
-    with pytest.raises(SnippetError, match=message):
-        typed_yaml(tmp_path, "x: 1\n", **hint)
+    for path in typed:
+        mine = as_a_learner_might_type((tree / path).read_text(), path)
+        assert mine != (expected / path).read_text()  # the form is the learner's own
+        assert normal_form(mine, path) == normal_form((expected / path).read_text(), path)
+        assert normal_form(mine, path) != normal_form((start / path).read_text(), path)
+        # A real difference is still one.
+        changed = mine + ("\nprint('typed twice')\n" if path.endswith(".py") else "extra: {}\n")
+        assert normal_form(changed, path) != normal_form((expected / path).read_text(), path)

@@ -1,9 +1,12 @@
-"""README.md and docs/ are the workshop: its snippets are the workshop's code, its commands work.
+"""README.md and docs/ are the workshop: the parts of configs they show are in the
+files, and their commands work.
 
-The queries it shows are run against the real platform in tests/test_platform.py.
+The snippets a learner types are the checkpoints' source: workshop/checkpoints.py takes
+them back out of the solution (tests/test_snippets.py), and a learner who types them
+reaches the next checkpoint (tests/test_learner.py). The queries the pages show are run
+against the real platform in tests/test_platform.py.
 """
 
-import ast
 import os
 import re
 import shlex
@@ -17,18 +20,10 @@ import pytest
 from common.faults import FAULTS
 from native.run_services import SERVICES
 from native.run_stack import PORTS
-from tests.learner import snippets
 from tests.readme import commands, config_snippets, subsection, tables
-from workshop.checkpoints import checkpoint_file, is_marked
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def code_at_the_end_of(section: int, path: str) -> str:
-    """A file as the checkpoint after `section` has it: the code when the section is done."""
-    text = (ROOT / path).read_text()
-    return checkpoint_file(text, section + 1, path) if is_marked(path, text) else text
 
 
 def appears_in(snippet: list[str], lines: list[str]) -> bool:
@@ -38,34 +33,6 @@ def appears_in(snippet: list[str], lines: list[str]) -> bool:
         if window.splitlines() == snippet:
             return True
     return False
-
-
-def imported_names(code: str) -> set[tuple[str, str]]:
-    """(module, name) for every name that `code` imports."""
-    names = set()
-    for node in ast.walk(ast.parse(code)):
-        if isinstance(node, ast.ImportFrom):
-            names |= {(node.module, alias.name) for alias in node.names}
-        elif isinstance(node, ast.Import):
-            names |= {(alias.name, "") for alias in node.names}
-    return names
-
-
-def only_imports(code: str) -> bool:
-    return all(isinstance(n, ast.Import | ast.ImportFrom) for n in ast.parse(code).body)
-
-
-@pytest.mark.parametrize("snippet", snippets(), ids=str)
-def test_every_snippet_is_in_the_code_when_its_section_is_done(snippet):
-    """Python imports are merged and sorted in the code, so they are compared by name;
-    and blank lines are the learner's to choose."""
-    code = code_at_the_end_of(snippet.section, snippet.hint["file"])
-    if snippet.hint["file"].endswith(".py") and only_imports(snippet.code):
-        assert imported_names(snippet.code) <= imported_names(code), snippet
-    else:
-        lines = [line for line in textwrap.dedent(snippet.code).splitlines() if line.strip()]
-        in_code = [line for line in code.splitlines() if line.strip()]
-        assert appears_in(lines, in_code), f"{snippet} is not in the code any more"
 
 
 @pytest.mark.parametrize(("path", "snippet"), config_snippets("yaml"), ids=lambda x: x[:40])

@@ -1,172 +1,113 @@
 """Checkpoints: the code as it stands at the start of each section of the workshop.
 
-The repository holds one copy of the services, the finished solution. Comments in it
-mark the code that each section adds:
-
-    # workshop: section 3 >>>
-    with tracer.start_as_current_span("iss.distance"):
-        km = surface_distance_km(...)
-    # workshop: section 3 ===
-    # km = surface_distance_km(...)
-    # workshop: section 3 <<<
-
-Between `>>>` and `===` is what section 3 writes. Between `===` and `<<<` (optional) is
-the code before section 3, commented out with `# ` at the markers' indentation (a lone
-`#` is an empty line). A block may sit inside the code of an earlier section's block:
-section 0 writes a function, and later sections add to its body.
-
-The checkpoint at the start of section S keeps what sections 0 to S-1 write, puts the
-"before" code back for sections S and later, drops the markers, and lets ruff remove
-the imports that are no longer used.
+The repository holds one copy of the services, the finished solution, and one copy of
+each section's code: the snippets that the documentation shows a learner, each placed
+in its file (workshop/snippets.py). The checkpoint at the start of section S is the
+solution with the snippets of sections S and later taken back out, the last one
+first, and tidied after each section as ruff tidies: the imports no longer used
+removed, the rest sorted, the code formatted. A learner who types section S's snippets
+into the checkpoint at its start reaches the checkpoint at the start of section S+1.
 
     python -m workshop.checkpoints checkout 3   # the start of section 3
     python -m workshop.checkpoints solution     # back to the finished solution
     python -m workshop.checkpoints status       # which section the working tree is at
 
 Before it rewrites anything, `checkout` and `solution` save your own changes to the
-marked files in a git stash, and print the command that brings them back. They leave
-every other file as it is. `make checkout SECTION=3`, `make solution` and `make status`
-run these from the repository's root.
+workshop's files in a git stash, and print the command that brings them back. They leave
+every other file as it is. `status` recognises your own code when it is a checkpoint's,
+formatting, comments and the order of imports aside. `make checkout SECTION=3`,
+`make solution` and `make status` run these from the repository's root.
 """
 
 import argparse
+import ast
+import fnmatch
 import functools
-import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+import yaml
+
+from workshop import snippets as docs
+from workshop.snippets import Snippet, SnippetError
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = range(13)  # the workshop's sections, 0 to 12
 END = SECTIONS[-1] + 1  # the "checkpoint" after the last section: the finished solution
-
-MARKER = re.compile(r"(?P<indent>[ \t]*)# workshop: section (?P<section>\d+) (?P<kind>>>>|===|<<<)")
-# Anything that looks like a marker, so that a mistyped one is an error, not a comment.
-LOOKS_LIKE_A_MARKER = re.compile(r"^[ \t]*# workshop:", re.MULTILINE)
-# The workshop's tools and the repository's tests talk about markers; the application
-# carries them.
-NOT_MARKED = ("workshop/", "tests/")
 
 
 class CheckpointError(Exception):
     """Something a learner or an author can fix, said in one message."""
 
 
-@dataclass(frozen=True)
-class Marker:
-    section: int
-    kind: str  # ">>>", "===" or "<<<"
-    indent: str
+# --- Taking the snippets back out of the solution -------------------------------------------
 
 
-@dataclass
-class Block:
-    """A section's block, as far as it has been read."""
+def checkpoint_of(
+    solution: dict[str, str], section: int, snippets: list[Snippet] | None = None
+) -> dict[str, str]:
+    """The solution's files at the start of `section`: path -> text.
 
-    section: int
-    indent: str
-    line: int  # where it opened
-    in_before_lines: bool = False  # past its `===`
-
-    def keeps(self, section: int) -> bool:
-        """Whether the lines being read belong in the checkpoint at the start of `section`."""
-        done = self.section < section
-        return not done if self.in_before_lines else done
-
-
-# --- The transformation of one file ---------------------------------------------------
-
-
-def checkpoint_source(text: str, section: int, path: str = "<text>") -> str:
-    """`text` at the start of `section`, before unused imports are removed.
-
-    Raises CheckpointError, with file:line, for a marker that breaks the syntax.
+    `snippets` are the documentation's, by default as the working tree has it. Files of
+    the solution that no snippet edits are returned as they are; snippets for files that
+    are not in `solution` are left out.
     """
-    lines = []
-    blocks: list[Block] = []  # the blocks open at this line, the innermost last
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
-        where = f"{path}:{number}"
-        marker = parse_marker(line, where)
-        if marker is None:
-            if blocks and blocks[-1].in_before_lines:
-                line = uncomment(line, blocks[-1].indent, where)  # checked even if unused
-            if all(block.keeps(section) for block in blocks):
-                lines.append(line)
-        elif marker.kind == ">>>":
-            if blocks:
-                check_nesting(marker, blocks[-1], where)
-            blocks.append(Block(marker.section, marker.indent, number))
-        else:
-            if not blocks:
-                raise CheckpointError(f"{where}: '{marker.kind}' without a '>>>' before it")
-            block = blocks[-1]
-            if (marker.section, marker.indent) != (block.section, block.indent):
-                raise CheckpointError(
-                    f"{where}: this '{marker.kind}' does not match the '>>>' of line "
-                    f"{block.line} (section {block.section}, indented "
-                    f"{len(block.indent)} characters)"
-                )
-            if marker.kind == "<<<":
-                blocks.pop()
-            elif block.in_before_lines:
-                raise CheckpointError(f"{where}: a second '===' in the block of line {block.line}")
-            else:
-                block.in_before_lines = True
-    if blocks:
-        block = blocks[-1]
+    if section not in SECTIONS and section != END:
+        raise CheckpointError(f"section {section} is not one of 0 to {SECTIONS[-1]}")
+    typed = tuple(docs.snippets() if snippets is None else snippets)
+    chain = _checkpoints(tuple(sorted(solution.items())), typed)
+    return dict(chain[section])
+
+
+@functools.cache
+def _checkpoints(
+    solution: tuple[tuple[str, str], ...], snippets: tuple[Snippet, ...]
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Every checkpoint, from the end back to section 0."""
+    files = dict(solution)
+    chain = {END: solution}
+    for section in reversed(SECTIONS):
+        own = [s for s in snippets if s.section == section and s.file in files]
+        for snippet in reversed(own):
+            files[snippet.file] = taken_back(snippet, files[snippet.file])
+        for path in {snippet.file for snippet in own}:
+            files[path] = tidy(files[path], path) if path.endswith(".py") else files[path]
+        check_imports(own, files, dict(chain[section + 1]))
+        chain[section] = tuple(sorted(files.items()))
+    return chain
+
+
+def taken_back(snippet: Snippet, text: str) -> str:
+    try:
+        before = docs.take_back(snippet, text)
+    except SnippetError as error:
+        raise CheckpointError(f"{error}: does the snippet still match the solution?") from None
+    try:
+        if snippet.file.endswith(".py"):
+            ast.parse(before)
+        elif snippet.file.endswith((".yml", ".yaml")):
+            yaml.compose(before, Loader=yaml.SafeLoader)
+    except (SyntaxError, yaml.YAMLError) as error:
         raise CheckpointError(
-            f"{path}:{block.line}: the section {block.section} block is not closed with '<<<'"
-        )
-    return "".join(lines)
+            f"{snippet}: taken back out, it leaves {snippet.file} broken: {error}"
+        ) from None
+    return before
 
 
-def check_nesting(marker: Marker, outer: Block, where: str) -> None:
-    """A block may sit in the code of a block of an earlier section, and counts where it does.
-
-    For example, section 0 writes a function and sections 1 to 4 add to its body.
-    """
-    if outer.in_before_lines:
-        raise CheckpointError(
-            f"{where}: a block opens among the lines before section {outer.section} "
-            f"(block of line {outer.line}); blocks nest in solution code only"
-        )
-    if marker.section <= outer.section:
-        raise CheckpointError(
-            f"{where}: a section {marker.section} block inside the section "
-            f"{outer.section} block of line {outer.line}; a block inside another belongs "
-            "to a later section"
-        )
-
-
-def parse_marker(line: str, where: str) -> Marker | None:
-    """The marker on this line, None for any other line."""
-    if not LOOKS_LIKE_A_MARKER.match(line):
-        return None
-    match = MARKER.fullmatch(line.rstrip())
-    if match is None:
-        raise CheckpointError(
-            f"{where}: a marker is written '# workshop: section N >>>' (or '===', '<<<')"
-        )
-    section = int(match["section"])
-    if section not in SECTIONS:
-        raise CheckpointError(f"{where}: section {section} is not one of 0 to {SECTIONS[-1]}")
-    return Marker(section, match["kind"], match["indent"])
-
-
-def uncomment(line: str, indent: str, where: str) -> str:
-    """A "before" line, commented out at `indent`, as code."""
-    code = line.rstrip("\r\n")
-    newline = line[len(code) :]
-    if code == indent + "#":
-        return newline  # an empty line
-    if not code.startswith(indent + "# "):
-        raise CheckpointError(
-            f"{where}: lines before a section are commented out with '# ' "
-            f"at the markers' indentation ({len(indent)} characters)"
-        )
-    return indent + code[len(indent) + 2 :] + newline
+def check_imports(own: list[Snippet], start: dict[str, str], end: dict[str, str]) -> None:
+    """A section's imports are new at its start, and used at its end."""
+    for snippet in (s for s in own if s.imports):
+        names = docs.imported_names(snippet.code)
+        if already := names & docs.imported_names(start[snippet.file]):
+            raise CheckpointError(
+                f"{snippet}: {sorted(already)} imported already at the start of the section"
+            )
+        if unused := names - docs.imported_names(end[snippet.file]):
+            raise CheckpointError(
+                f"{snippet}: {sorted(unused)} not imported by the code at the section's end"
+            )
 
 
 # --- Unused imports and formatting, by ruff --------------------------------------------
@@ -199,47 +140,47 @@ def _ruff(arguments: list[str], source: str, name: PurePosixPath) -> str:
     return result.stdout.decode()
 
 
-def checkpoint_file(text: str, section: int, path: str) -> str:
-    """The whole transformation of one marked file, for the start of `section`."""
-    source = checkpoint_source(text, section, path)
-    return tidy(source, path) if path.endswith(".py") else source
-
-
-def may_be_marked(path: str) -> bool:
-    """Markers live in the application's Python files and in the platform's YAML configs
-    (the collector's, Prometheus' rules), where `#` starts a comment too."""
-    return path.endswith((".py", ".yml", ".yaml")) and not path.startswith(NOT_MARKED)
-
-
-def is_marked(path: str, text: str) -> bool:
-    return may_be_marked(path) and LOOKS_LIKE_A_MARKER.search(text) is not None
-
-
 # --- Whole checkpoints -------------------------------------------------------------------
 
 
 def write_checkpoint(section: int, destination: Path) -> Path:
     """Write the repository at the start of `section` into `destination`; return it.
-    At END, it is the finished solution without its markers.
+    At END, it is the finished solution.
 
     The repository is what git tracks and the new files it does not ignore, as they
-    are in the working tree, so that uncommitted work is included.
+    are in the working tree, so that uncommitted work is included (the documentation's
+    snippets too).
     """
-    if section not in SECTIONS and section != END:
-        raise CheckpointError(f"section {section} is not one of 0 to {SECTIONS[-1]}")
+    snippets = typed_snippets(docs.read_pages(ROOT))
     paths = git("ls-files", "-z") + git("ls-files", "-z", "--others", "--exclude-standard")
+    solution = {}
+    for path in edited_files(snippets):
+        if not (ROOT / path).is_file():
+            raise CheckpointError(f"The documentation's snippets edit {path}, which is not here.")
+        solution[path] = read(ROOT / path)
+    checkpoint = checkpoint_of(solution, section, snippets)
     for path in paths.split("\0"):
         source = ROOT / path
         if not path or not source.is_file():  # a deletion not committed yet
             continue
         target = destination / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = read(source) if may_be_marked(path) else ""
-        if is_marked(path, text):
-            target.write_bytes(checkpoint_file(text, section, path).encode())
+        if path in checkpoint:
+            target.write_bytes(checkpoint[path].encode())
         else:
             shutil.copy2(source, target)
     return destination
+
+
+def typed_snippets(pages: dict[str, str]) -> list[Snippet]:
+    try:
+        return docs.snippets(pages)
+    except SnippetError as error:
+        raise CheckpointError(str(error)) from None
+
+
+def edited_files(snippets: list[Snippet]) -> list[str]:
+    return sorted({snippet.file for snippet in snippets})
 
 
 def git(*arguments: str) -> str:
@@ -256,22 +197,23 @@ def read(path: Path) -> str:
 # --- The working tree: checkout, solution, status ---------------------------------------
 
 
-def committed_solution() -> dict[str, str]:
-    """The marked files as the last commit has them: path -> text."""
-    solution = {}
-    for path in git("ls-tree", "-r", "-z", "--name-only", "HEAD").split("\0"):
-        if may_be_marked(path):
-            text = git("show", f"HEAD:{path}")
-            if is_marked(path, text):
-                solution[path] = text
-    if not solution:
-        raise CheckpointError("The last commit has no workshop markers.")
-    return solution
+def committed_snippets() -> list[Snippet]:
+    """The documentation's snippets as the last commit has them."""
+    tracked = git("ls-tree", "-r", "-z", "--name-only", "HEAD").split("\0")
+    pages = {
+        path: git("show", f"HEAD:{path}")
+        for path in tracked
+        if fnmatch.fnmatch(path, docs.PAGES) and path.count("/") == docs.PAGES.count("/")
+    }
+    return typed_snippets(pages)
 
 
-def checkpoint_of(solution: dict[str, str], section: int) -> dict[str, str]:
-    """The marked files at the start of `section`: path -> text."""
-    return {path: checkpoint_file(text, section, path) for path, text in solution.items()}
+def committed_solution(snippets: list[Snippet] | None = None) -> dict[str, str]:
+    """The files that the snippets edit, as the last commit has them: path -> text."""
+    snippets = committed_snippets() if snippets is None else snippets
+    if not snippets:
+        raise CheckpointError("The last commit's documentation has no snippets.")
+    return {path: git("show", f"HEAD:{path}") for path in edited_files(snippets)}
 
 
 def tree_holds(files: dict[str, str]) -> bool:
@@ -284,18 +226,52 @@ def tree_holds(files: dict[str, str]) -> bool:
     return True
 
 
-def sections_matching(solution: dict[str, str]) -> list[int]:
+def tree_is_like(files: dict[str, str]) -> bool:
+    """Whether the working tree holds code that does what these files do: formatting,
+    comments and the order of imports aside."""
+    for path, text in files.items():
+        current = ROOT / path
+        if not current.is_file() or normal_form(read(current), path) != normal_form(text, path):
+            return False
+    return True
+
+
+def normal_form(text: str, path: str) -> object:
+    """What a file says, whatever its formatting and comments.
+
+    Python: its syntax tree, which has no comments and no layout, with the names it
+    imports at its top as a set. YAML: the data it holds. Anything else: its lines.
+    """
+    try:
+        if path.endswith(".py"):
+            module = ast.parse(text)
+            imports = [n for n in module.body if isinstance(n, ast.Import | ast.ImportFrom)]
+            rest = ast.Module([n for n in module.body if n not in imports], type_ignores=[])
+            names = {
+                (getattr(node, "module", None), getattr(node, "level", 0), alias.name, alias.asname)
+                for node in imports
+                for alias in node.names
+            }
+            return frozenset(names), ast.dump(rest)
+        if path.endswith((".yml", ".yaml")):
+            return yaml.safe_load(text)
+    except (SyntaxError, yaml.YAMLError):
+        return ("unreadable", text)
+    return text.splitlines()
+
+
+def sections_matching(solution: dict[str, str], snippets: list[Snippet], match=tree_holds):
     """The sections whose start the working tree is at (several may share their code)."""
-    return [section for section in SECTIONS if tree_holds(checkpoint_of(solution, section))]
+    return [s for s in SECTIONS if match(checkpoint_of(solution, s, snippets))]
 
 
-def save_own_work(solution: dict[str, str], before: str) -> str | None:
-    """Stash the learner's changes to the marked files, unless they are a checkpoint.
+def save_own_work(solution: dict[str, str], snippets: list[Snippet], before: str) -> str | None:
+    """Stash the learner's changes to the workshop's files, unless they are a checkpoint.
 
     Return the stash's commit: `git stash apply <commit>` brings the changes back, onto
     the solution, however many stashes come after it.
     """
-    if tree_holds(solution) or sections_matching(solution):
+    if tree_holds(solution) or sections_matching(solution, snippets):
         return None
     message = f"workshop: my work before {before}"
     git("stash", "push", "--message", message, "--", *solution)
@@ -305,9 +281,10 @@ def save_own_work(solution: dict[str, str], before: str) -> str | None:
 
 
 def checkout(section: int) -> None:
-    solution = committed_solution()
-    saved = save_own_work(solution, f"checkout {section}")
-    checkpoint = checkpoint_of(solution, section)
+    snippets = committed_snippets()
+    solution = committed_solution(snippets)
+    checkpoint = checkpoint_of(solution, section, snippets)  # before anything changes
+    saved = save_own_work(solution, snippets, f"checkout {section}")
     changing = [path for path, text in checkpoint.items() if not tree_holds({path: text})]
     for path in changing:
         (ROOT / path).write_bytes(checkpoint[path].encode())
@@ -318,9 +295,10 @@ def checkout(section: int) -> None:
 
 
 def restore_solution() -> None:
-    solution = committed_solution()
+    snippets = committed_snippets()
+    solution = committed_solution(snippets)
     changing = [path for path, text in solution.items() if not tree_holds({path: text})]
-    saved = save_own_work(solution, "solution")
+    saved = save_own_work(solution, snippets, "solution")
     git("checkout", "HEAD", "--", *solution)
     report(changing, "Restored from the last commit:")
     print("The working tree now holds the finished solution.")
@@ -336,17 +314,34 @@ def report(paths: list[str], done: str) -> None:
 
 
 def status() -> None:
-    solution = committed_solution()
-    sections = sections_matching(solution)
+    print(status_message())
+
+
+def status_message() -> str:
+    snippets = committed_snippets()
+    solution = committed_solution(snippets)
     if tree_holds(solution):
-        print("The working tree holds the finished solution, with its section markers.")
-    elif len(sections) == 1:
-        print(f"The working tree is at the start of section {sections[0]}.")
-    elif sections:
-        together = ", ".join(map(str, sections[:-1])) + f" and {sections[-1]}"
-        print(f"The working tree is at the start of sections {together} (the same code).")
-    else:
-        print("The working tree holds your own changes: it matches no checkpoint.")
+        return "The working tree holds the finished solution."
+    if sections := sections_matching(solution, snippets):
+        return f"The working tree is at the start of {named(sections)}."
+    aside = "formatting, comments and the order of imports aside"
+    if tree_is_like(solution):
+        return f"Your code is the finished solution, {aside}: every section is complete."
+    if sections := sections_matching(solution, snippets, match=tree_is_like):
+        done = (
+            f"section {sections[0] - 1} is complete"
+            if sections[0]
+            else "no section's code is written yet"
+        )
+        return f"Your code is the code at the start of {named(sections)}, {aside}: {done}."
+    return "The working tree holds your own changes: it matches no checkpoint."
+
+
+def named(sections: list[int]) -> str:
+    if len(sections) == 1:
+        return f"section {sections[0]}"
+    together = ", ".join(map(str, sections[:-1])) + f" and {sections[-1]}"
+    return f"sections {together} (the same code)"
 
 
 def main() -> None:
@@ -366,7 +361,7 @@ def main() -> None:
             restore_solution()
         else:
             status()
-    except CheckpointError as error:
+    except (CheckpointError, SnippetError) as error:
         sys.exit(str(error))
 
 

@@ -67,11 +67,7 @@ def error_page(error: HTTPException):
 
 
 def page(location: str, answer: Answer | None = None, error: str | None = None, status: int = 200):
-    # workshop: section 4 >>>
     trace_id = current_trace_id()  # shown under the answer, to look the request up in Grafana
-    # workshop: section 4 ===
-    # trace_id = None
-    # workshop: section 4 <<<
     html = render_template(
         "index.html", location=location, answer=answer, error=error, trace_id=trace_id
     )

@@ -20,7 +20,8 @@ from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import HEALTH_PATH, setup_telemetry
 from iss_distance.geodesy import surface_distance_km
 from iss_distance.orbit import DEFAULT_TLE_PATH, Orbit
-from iss_distance.position import DEFAULT_API_URL, IssTracker
+from iss_distance.position import IssTracker
+from iss_distance.position_api import DEFAULT_API_URL
 from iss_distance.telemetry import SOURCE, incoming_requests, tracer
 
 __version__ = "1.0.0"
@@ -49,9 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     faults.watch()  # the flags that switch faults on (section 8)
     app.add_url_rule("/", view_func=distance)
-    # workshop: section 1 >>>
     app.after_request(count_request)
-    # workshop: section 1 <<<
     return app
 
 
@@ -60,15 +59,9 @@ def distance():
     longitude = inputs.coordinate(request.args.get("longitude", ""), "longitude", 180)
 
     iss = current_app.extensions["iss_tracker"].position(request_deadline())
-    # workshop: section 1 >>>
     g.iss_source = iss.source  # for count_request
-    # workshop: section 1 <<<
-    # workshop: section 3 >>>
     with tracer.start_as_current_span("iss.distance"):
         km = surface_distance_km(latitude, longitude, iss.latitude, iss.longitude)
-    # workshop: section 3 ===
-    # km = surface_distance_km(latitude, longitude, iss.latitude, iss.longitude)
-    # workshop: section 3 <<<
     answer = {
         "distance": round(km, 1),
         "location": {"latitude": iss.latitude, "longitude": iss.longitude},
@@ -80,7 +73,6 @@ def distance():
     return answer
 
 
-# workshop: section 1 >>>
 def count_request(response):
     if request.path == HEALTH_PATH:
         return response
@@ -89,6 +81,3 @@ def count_request(response):
         attributes[SOURCE] = g.iss_source
     incoming_requests.add(1, attributes)
     return response
-
-
-# workshop: section 1 <<<

@@ -12,17 +12,13 @@ from opentelemetry import trace
 from opentelemetry.semconv.attributes.error_attributes import ERROR_TYPE
 
 from common import faults
-from common.contracts import check_number, check_point
 from common.deadline import Deadline
 from common.fallback import OnlineSource
-from common.upstream import UpstreamError, get_json
 from iss_distance.orbit import Orbit
+from iss_distance.position_api import DEFAULT_API_URL, IssApiError, fetch_from_api
 from iss_distance.telemetry import SOURCE, iss_requests, position_duration, tracer
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_API_URL = "https://api.wheretheiss.at/v1/satellites/25544"
-LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01, in Unix seconds
 
 
 @dataclass(frozen=True)
@@ -32,14 +28,6 @@ class IssPosition:
     source: str  # "api" or "sgp4"
     time: datetime
     tle_age_days: int | None = None  # how old the orbital elements are, for "sgp4"
-
-
-class IssApiError(Exception):
-    """The ISS position API failed; `error_type` says how, in a few words."""
-
-    def __init__(self, message: str, error_type: str):
-        super().__init__(message)
-        self.error_type = error_type
 
 
 class IssTracker:
@@ -58,24 +46,16 @@ class IssTracker:
 
     def position(self, deadline: Deadline) -> IssPosition:
         """Where the ISS is now, asking the API only within the request's deadline."""
-        # workshop: section 3 >>>
         with tracer.start_as_current_span("iss.position") as span:
-            # workshop: section 9 >>>
             started = time.perf_counter()  # a monotonic clock, for durations
-            # workshop: section 9 <<<
             position = self._lookup(deadline)
             span.set_attributes({
                 SOURCE: position.source,
                 "iss.latitude": position.latitude,
                 "iss.longitude": position.longitude,
             })  # fmt: skip
-            # workshop: section 9 >>>
             record_duration(time.perf_counter() - started, position)
-            # workshop: section 9 <<<
             return position
-        # workshop: section 3 ===
-        # return self._lookup(deadline)
-        # workshop: section 3 <<<
 
     def _lookup(self, deadline: Deadline) -> IssPosition:
         # The troubleshooting exercise's faults (section 8), off unless switched on.
@@ -88,35 +68,25 @@ class IssTracker:
 
     def _from_api(self, deadline: Deadline) -> IssPosition | None:
         try:
-            position = fetch_from_api(self.api_url, deadline)
+            latitude, longitude, when = fetch_from_api(self.api_url, deadline)
         except IssApiError as error:
             self.api.failed()
-            # workshop: section 3 >>>
             # Recorded, but the span is not an error: the orbit answers instead.
             trace.get_current_span().record_exception(error)
-            # workshop: section 3 <<<
-            # workshop: section 1 >>>
             iss_requests.add(1, {SOURCE: "api", ERROR_TYPE: error.error_type})
-            # workshop: section 1 <<<
             logger.warning("ISS position API failed (%s); computing the position with SGP4", error)
             return None
         self.api.succeeded()
-        # workshop: section 1 >>>
         iss_requests.add(1, {SOURCE: "api"})
-        # workshop: section 1 <<<
         logger.info("ISS position from the API")
-        return position
+        return IssPosition(latitude, longitude, "api", when)
 
     def _from_orbit(self) -> IssPosition:
         now = datetime.now(UTC)
         latitude, longitude = self.orbit.subpoint(now)
-        # workshop: section 1 >>>
         iss_requests.add(1, {SOURCE: "sgp4"})
-        # workshop: section 1 <<<
         age_days = (now - self.orbit.epoch).days
-        # workshop: section 3 >>>
         trace.get_current_span().set_attribute("iss.tle.age_days", age_days)
-        # workshop: section 3 <<<
         logger.info("ISS position computed with SGP4 from a TLE %d days old", age_days)
         if age_days > 14 and not self.stale_tle_reported:
             # Said once: every offline answer shows the age of its elements on the page.
@@ -126,7 +96,6 @@ class IssTracker:
         return IssPosition(latitude, longitude, "sgp4", now, tle_age_days=max(age_days, 0))
 
 
-# workshop: section 9 >>>
 def record_duration(seconds: float, position: IssPosition) -> None:
     """Count the lookup into the duration histogram, inside the iss.position span: the
     histogram keeps the span's trace id as an exemplar."""
@@ -136,21 +105,3 @@ def record_duration(seconds: float, position: IssPosition) -> None:
         # common/telemetry.py drops it, as it would from a library you cannot edit.
         attributes["iss.tle.age_days"] = position.tle_age_days
     position_duration.record(seconds, attributes)
-
-
-# workshop: section 9 <<<
-def fetch_from_api(url: str, deadline: Deadline) -> IssPosition:
-    """Ask the public API where the ISS is. Raises IssApiError."""
-    try:
-        data = get_json("ISS position API", url, {}, deadline, check_api_answer)
-        time = datetime.fromtimestamp(data["timestamp"], UTC)
-    except UpstreamError as error:
-        raise IssApiError(f"{error} ({url})", error.error_type) from error
-    return IssPosition(data["latitude"], data["longitude"], "api", time)
-
-
-def check_api_answer(answer: object) -> dict:
-    """{"latitude": .., "longitude": .., "timestamp": ..}, all finite numbers in range."""
-    check_point(answer)
-    check_number(answer.get("timestamp"), 0, LATEST_TIMESTAMP, "timestamp")
-    return answer

@@ -6,7 +6,6 @@ Getting them at import time is fine: until the providers exist, they are proxies
 
 from opentelemetry import metrics, trace
 
-# workshop: section 1 >>>
 meter = metrics.get_meter("iss_distance")
 
 # An attribute name. It has a handful of possible values: a metric attribute must never
@@ -23,9 +22,7 @@ iss_requests = meter.create_counter(
     unit="{request}",
     description="Lookups of the ISS position, by source and error type",
 )
-# workshop: section 1 <<<
 
-# workshop: section 9 >>>
 # A duration: a histogram in seconds, named <what>.duration as the semantic conventions
 # name theirs (http.server.request.duration). Its buckets are chosen where the SDK is
 # set up, by a View in common/telemetry.py.
@@ -34,8 +31,5 @@ position_duration = meter.create_histogram(
     unit="s",
     description="How long a lookup of the ISS position takes, by source",
 )
-# workshop: section 9 <<<
 
-# workshop: section 3 >>>
 tracer = trace.get_tracer("iss_distance")
-# workshop: section 3 <<<
