@@ -351,7 +351,7 @@ def test_each_learner_setting_reaches_every_service_from_the_environment(monkeyp
 
 
 def test_the_defaults_are_dockers(services_file):
-    for name, container in services_file.items():
+    for container in services_file.values():
         environment = container["environment"]
         assert environment["OTEL_RESOURCE_ATTRIBUTES"] == "deployment.environment.name=docker"
         assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
