@@ -11,7 +11,7 @@ import yaml
 from tests import docker_stack
 from tests.docker_stack import PeakMemory, Query, QueryError
 
-SAMPLES = Path(__file__).parent / "docker_stack_samples"
+SAMPLES = Path(__file__).parent / "stored_answers"
 WORKFLOW = Path(__file__).resolve().parent.parent / ".github" / "workflows" / "docker.yml"
 MIB = 1024**2
 
