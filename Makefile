@@ -21,7 +21,7 @@ GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark profile stack-latency footprint checkout solution \
 	status check load zero-code kit alerts room diagram screenshots update-tle fault \
-	outdated
+	outdated zero-code-tree
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,6 +77,10 @@ load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with O
 
 zero-code: $(VENV)/.workshop ## Run the uninstrumented code under opentelemetry-instrument
 	$(VENV_PYTHON) native/run_services.py --zero-code
+
+# Docker's zero-code run (docker-compose.zero-code.yml) mounts the code this writes.
+zero-code-tree: $(VENV)/.workshop ## Write the code of section 0 for Docker's zero-code run (section 7)
+	$(VENV_PYTHON) -c "from native.run_services import write_zero_code_tree; print(write_zero_code_tree())"
 
 kit: $(VENV)/.dev ## Put every package and image the learners need in kit/, for a room without Wi-Fi
 	$(VENV_PYTHON) -m workshop.kit $(KIT_DIR)

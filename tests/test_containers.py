@@ -4,6 +4,7 @@ There is no Docker engine in CI, so the images are not built here; the same serv
 run natively in the other tests. These tests keep the two ways of running in step.
 """
 
+import inspect
 import json
 import re
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from common.faults import DEFAULT_FLAGS_FILE
-from native.run_services import SERVICES
+from native.run_services import SERVICES, ZERO_CODE_SETTINGS, write_zero_code_tree
 from native.run_stack import ROOM_PORTS
 from tests.compose_releases import MINIMUM, compose_release
 from tests.readme import all_text, subsection, tables
@@ -380,3 +381,41 @@ def test_grafana_downloads_nothing_when_it_starts(platform):
         assert environment[f"GF_ANALYTICS_{setting}"] == "false"
     assert "GF_PLUGINS_PREINSTALL" not in environment  # nothing to install either
     assert "GF_INSTALL_PLUGINS" not in environment
+
+
+# Section 7 under Docker: docker-compose.zero-code.yml, as `make zero-code` natively.
+
+
+@pytest.fixture(scope="module")
+def zero_code() -> dict:
+    return compose_config("docker-compose.yml", "docker-compose.zero-code.yml")["services"]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_zero_code_runs_the_code_of_section_0_under_opentelemetry_instrument(zero_code, service):
+    container = zero_code[service.name]
+    dockerfile = (ROOT / container["build"]["dockerfile"]).read_text()
+    usual = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M)[1])
+    assert container["command"] == ["opentelemetry-instrument", *usual]
+    # The same settings as natively, and the service's name (its code sets none).
+    expected = ZERO_CODE_SETTINGS | {"OTEL_SERVICE_NAME": service.name}
+    assert expected.items() <= container["environment"].items()
+    # Checkpoint 0's code, where `make zero-code-tree` writes it, over the image's.
+    tree = zero_code_tree()
+    mounted = {(Path(v["source"]), v["target"]) for v in container["volumes"] if v["read_only"]}
+    assert (tree / "common", "/app/common") in mounted
+    assert (tree / service.directory / service.package, f"/app/{service.package}") in mounted
+
+
+def zero_code_tree() -> Path:
+    """Where native/run_services.py writes checkpoint 0 (write_zero_code_tree)."""
+    source = inspect.getsource(write_zero_code_tree)
+    assert '"otel-workshop" / "zero-code"' in source
+    return Path.home() / ".cache" / "otel-workshop" / "zero-code"
+
+
+def test_every_image_can_run_opentelemetry_instrument():
+    """The distro (the SDK set-up from OTEL_* variables) is in what every image installs."""
+    assert "opentelemetry-distro==" in (ROOT / "common" / "requirements.txt").read_text()
+    for dockerfile in DOCKERFILES:
+        assert "COPY common/requirements.txt common/" in dockerfile.read_text()
