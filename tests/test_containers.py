@@ -336,6 +336,7 @@ LEARNER_SETTINGS = {
     "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
     "OTEL_TRACES_SAMPLER_ARG": "0.25",
     "OFFLINE": "true",
+    "OTEL_SDK_DISABLED": "true",
 }
 
 
