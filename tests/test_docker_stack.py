@@ -123,3 +123,5 @@ def test_the_workflow_starts_the_stack_with_load_then_runs_the_proof():
     assert up in runs
     assert runs.index(up) < runs.index("python -m tests.docker_stack")
     assert workflow["permissions"] == {"contents": "read"}
+    # On a Compose at least as new as the docs ask.
+    assert any("COMPOSE_MINIMUM" in run and "sort --version-sort" in run for run in runs)
