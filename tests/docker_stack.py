@@ -28,6 +28,7 @@ from pathlib import Path
 import requests
 
 from tests import grafana_queries
+from tests.compose_releases import memory_limit
 from tests.grafana_queries import (
     DASHBOARDS,
     SERVICE_MAP_METRICS,
@@ -149,10 +150,7 @@ def declared_limits() -> dict[str, int]:
         cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     services = json.loads(config.stdout)["services"]
-    return {
-        name: int(service["deploy"]["resources"]["limits"]["memory"])
-        for name, service in services.items()
-    }
+    return {name: memory_limit(service) for name, service in services.items()}
 
 
 def memory_problems(peak: PeakMemory, declared: dict[str, int]) -> list[str]:

@@ -7,6 +7,7 @@ run natively in the other tests. These tests keep the two ways of running in ste
 import inspect
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -17,13 +18,15 @@ import yaml
 from common.faults import DEFAULT_FLAGS_FILE
 from native.run_services import SERVICES, ZERO_CODE_SETTINGS, write_zero_code_tree
 from native.run_stack import ROOM_PORTS
-from tests.compose_releases import MINIMUM, compose_release
-from tests.readme import all_text, subsection, tables
+from tests.compose_releases import MINIMUM, compose_release, memory_limit
+from tests.readme import all_text, commands, subsection, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# The Compose release on PyPI just before COMPOSE_MINIMUM (2.24.4 is not there).
-RELEASE_BEFORE_MINIMUM = "2.24.3"
+# The Compose release on PyPI just before COMPOSE_MINIMUM, and the last of those that
+# ignore `!override` (2.23.0 to 2.24.3; 2.24.4 is not on PyPI).
+RELEASE_BEFORE_MINIMUM = "2.24.6"
+IGNORES_OVERRIDE = "2.24.3"
 DOCKERFILES = sorted(ROOT.glob("frontend/Dockerfile")) + sorted(ROOT.glob("backend/*/Dockerfile"))
 
 
@@ -240,23 +243,16 @@ def essentials(service: dict) -> dict:
     }
 
 
-def test_the_compose_minimum_runs_room_mode_and_the_release_before_it_does_not():
+def test_the_compose_minimum_runs_room_mode_and_a_release_that_ignores_override_does_not():
     check_room_mode(compose_release(MINIMUM))
-    # 2.24.3, the release before it on PyPI, ignores `!override`: the collector's
-    # ports would be published twice.
+    # 2.24.3 ignores `!override`: the collector's ports would be published twice.
     with pytest.raises(AssertionError):
-        check_room_mode(compose_release(RELEASE_BEFORE_MINIMUM))
+        check_room_mode(compose_release(IGNORES_OVERRIDE))
 
 
 # Memory: what a learner's laptop must give Docker (docs/facilitators.md, "What a laptop needs").
 DOCKER_MEMORY_BUDGET = 2 * 1024**3
 MIB = 1024**2
-
-
-def memory_limit(container: dict) -> int:
-    """Bytes, as `docker compose config` writes either spelling of the limit; 0 if none."""
-    limits = container.get("deploy", {}).get("resources", {}).get("limits", {})
-    return int(limits.get("memory") or container.get("mem_limit") or 0)
 
 
 def test_every_container_has_a_memory_limit(every_container):
@@ -420,3 +416,62 @@ def test_every_image_can_run_opentelemetry_instrument():
     assert "opentelemetry-distro==" in (ROOT / "common" / "requirements.txt").read_text()
     for dockerfile in DOCKERFILES:
         assert "COPY common/requirements.txt common/" in dockerfile.read_text()
+
+
+def docs_compose_commands() -> list[str]:
+    """Every `docker compose` command of the docs' sh blocks, without its variables."""
+    found = []
+    for command in commands():
+        words = shlex.split(command)
+        while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+            words.pop(0)
+        if words[:2] == ["docker", "compose"]:
+            found.append(words[2:])
+    return found
+
+
+def test_the_docs_compose_commands_include_the_troubleshooting_fallback():
+    assert ["up", "-d", "--build", "iss-distance-service"] in docs_compose_commands()
+
+
+def compose_command_problem(compose: Path, words: list[str]) -> str | None:
+    """What that Compose release says is wrong with a command, as tests/test_readme.py
+    checks them with the newest: the project loads, with the services named, and the
+    subcommand knows each flag. None if nothing is."""
+    files = []
+    while words[0] in ("-f", "--profile"):
+        files, words = files + words[:2], words[2:]
+    subcommand, arguments = words[0], words[1:]
+    positional = [a for a in arguments if not a.startswith("-")]
+    services = positional[:1] if subcommand in ("exec", "run") else positional
+    config = subprocess.run(
+        [compose, *files, "config", "--quiet", *services], cwd=ROOT, capture_output=True
+    )
+    if config.returncode:
+        return config.stderr.decode()
+    usage = subprocess.run([compose, subcommand, "--help"], capture_output=True, text=True)
+    if usage.returncode:
+        return f"no {subcommand} subcommand"
+    for flag in (a.split("=")[0] for a in arguments if a.startswith("-")):
+        if not re.search(rf"(^|[\s,]){re.escape(flag)}\b", usage.stdout):
+            return f"{subcommand} has no {flag}"
+    return None
+
+
+@pytest.mark.parametrize("words", docs_compose_commands(), ids=" ".join)
+def test_every_compose_command_of_the_docs_works_on_the_compose_minimum(words):
+    assert compose_command_problem(compose_release(MINIMUM), words) is None
+
+
+def test_the_release_before_the_minimum_fails_a_command_of_the_docs():
+    before = compose_release(RELEASE_BEFORE_MINIMUM)
+    # The quick start's `docker compose up --build --watch`: no --watch before 2.24.7.
+    assert compose_command_problem(before, ["up", "--build", "--watch"]) == "up has no --watch"
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"), [(134217728, 128 * MIB), ("128M", 128 * MIB), ("1g", 1024 * MIB)]
+)
+def test_a_memory_limit_is_read_as_every_compose_release_writes_it(written, expected):
+    container = {"deploy": {"resources": {"limits": {"memory": written}}}}
+    assert memory_limit(container) == expected
