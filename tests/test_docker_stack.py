@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from flask import Flask
 
 from tests import docker_stack
 from tests.docker_stack import PeakMemory, Query, QueryError
@@ -125,3 +126,35 @@ def test_the_workflow_starts_the_stack_with_load_then_runs_the_proof():
     assert workflow["permissions"] == {"contents": "read"}
     # On a Compose at least as new as the docs ask.
     assert any("COMPOSE_MINIMUM" in run and "sort --version-sort" in run for run in runs)
+
+
+@pytest.fixture
+def fake_grafana(serve, monkeypatch):
+    """A Grafana whose /api/ds/query answers with the stored answers, in turn."""
+    answers = []
+    app = Flask("fake-grafana")
+
+    @app.post("/api/ds/query")
+    def ds_query():
+        return app.response_class(json.dumps(answers.pop(0)), mimetype="application/json")
+
+    monkeypatch.setattr(docker_stack, "GRAFANA", serve(app))
+    return answers
+
+
+def test_a_query_has_data_once_grafana_returns_some(fake_grafana):
+    fake_grafana += [sample("prometheus_empty.json"), sample("prometheus_instant.json")]
+    query = Query("promql", "up", "here")
+    assert docker_stack.has_data(query, deadline=30) is None  # asked again, then data
+    assert fake_grafana == []
+
+
+def test_a_query_that_never_has_data_says_so(fake_grafana):
+    fake_grafana += [sample("prometheus_empty.json")] * 50
+    assert docker_stack.has_data(Query("promql", "up", "here"), deadline=0) == "no data"
+
+
+def test_a_refused_query_fails_at_once_with_grafanas_message(fake_grafana):
+    fake_grafana += [sample("prometheus_error.json")]
+    problem = docker_stack.has_data(Query("promql", "sum(up{)", "here"), deadline=30)
+    assert "parse error" in problem
