@@ -20,7 +20,8 @@ GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark profile stack-latency footprint checkout solution \
-	status check load zero-code kit alerts room diagram screenshots update-tle fault
+	status check load zero-code kit alerts room diagram screenshots update-tle fault \
+	outdated zero-code-tree
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,6 +78,10 @@ load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with O
 zero-code: $(VENV)/.workshop ## Run the uninstrumented code under opentelemetry-instrument
 	$(VENV_PYTHON) native/run_services.py --zero-code
 
+# Docker's zero-code run (docker-compose.zero-code.yml) mounts the code this writes.
+zero-code-tree: $(VENV)/.workshop ## Write the code of section 0 for Docker's zero-code run (section 7)
+	$(VENV_PYTHON) -c "from native.run_services import write_zero_code_tree; print(write_zero_code_tree())"
+
 kit: $(VENV)/.dev ## Put every package and image the learners need in kit/, for a room without Wi-Fi
 	$(VENV_PYTHON) -m workshop.kit $(KIT_DIR)
 
@@ -90,6 +95,9 @@ diagram: ## Redraw docs/images/architecture.svg from docs/images/architecture.do
 
 screenshots: $(VENV)/.dev ## Retake the docs' screenshots of the frontend in Chromium
 	SCREENSHOT_DIR=docs/images $(VENV_PYTHON) -m pytest frontend/tests/test_browser.py
+
+outdated: $(VENV)/.dev ## For maintainers: list the pins with newer releases (needs the internet)
+	$(VENV_PYTHON) -m workshop.outdated
 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
 	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update

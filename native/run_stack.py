@@ -72,7 +72,6 @@ URLS = {
 # The Prometheus flags of docker-compose.yml, less the two paths that differ natively.
 PROMETHEUS_FLAGS = [
     "--web.enable-otlp-receiver",  # the collector pushes metrics over OTLP
-    "--web.enable-remote-write-receiver",  # Tempo's metrics generator (Docker only)
     "--enable-feature=exemplar-storage",  # keep trace ids attached to samples
 ]
 

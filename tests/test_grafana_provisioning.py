@@ -99,8 +99,9 @@ def test_every_link_between_data_sources_targets_a_provisioned_one(datasources):
 
 def test_exemplars_open_their_trace(datasources):
     destinations = datasources["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
-    # trace_id: metrics received over OTLP; traceID: Tempo's service-graph histograms.
-    assert {d["name"] for d in destinations} == {"trace_id", "traceID"}
+    # trace_id: every metric arrives over OTLP (Tempo's generator, which named it
+    # traceID, is no longer used).
+    assert {d["name"] for d in destinations} == {"trace_id"}
 
 
 def test_a_span_links_to_its_logs_by_trace_id(datasources):

@@ -23,7 +23,11 @@ import requests
 from native.run_services import SERVICES, start_services
 from native.run_stack import PORTS, URLS, network_address
 from tests.browser_like import free_ports, submit, trace_id_of
-from tests.grafana_queries import grafana_side_queries
+from tests.grafana_queries import (
+    grafana_side_queries,
+    service_graph_duration_query,
+    service_graph_table_queries,
+)
 from tests.readme import all_text, code_blocks
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs, wait_for
 
@@ -176,7 +180,7 @@ def test_prometheus_has_exemplars_that_point_at_our_traces(platform):
 )  # fmt: skip
 def test_span_metrics_count_server_spans_and_whether_they_begin_a_trace(platform, service, is_root):
     promql = (
-        f'traces_span_metrics_calls_total{{service_name="{service}", '
+        f'traces_spanmetrics_calls_total{{service_name="{service}", '
         f'span_kind="SPAN_KIND_SERVER", span_is_root="{is_root}"}}'
     )
     assert wait_for(lambda: platform["prometheus"].query(promql))
@@ -184,15 +188,30 @@ def test_span_metrics_count_server_spans_and_whether_they_begin_a_trace(platform
 
 def test_span_metrics_count_the_iss_position_span_by_its_source(platform):
     promql = (
-        'traces_span_metrics_calls_total{service_name="iss-distance-service", '
+        'traces_spanmetrics_calls_total{service_name="iss-distance-service", '
         'span_name="iss.position", iss_position_source="sgp4"}'
     )
     assert wait_for(lambda: total(platform["prometheus"], promql) >= len(PLACES))
 
 
+@pytest.mark.parametrize("service", NAMES)
+def test_grafanas_service_graph_table_finds_each_services_operations(platform, service):
+    """The queries Grafana's service graph runs for its table, as Grafana writes them
+    (Tempo's span-metric names and labels): each service's server spans, with a duration."""
+    prometheus = platform["prometheus"]
+    queries = service_graph_table_queries(service)
+
+    assert wait_for(lambda: prometheus.query(queries["rate"]))
+    span_names = [series["metric"]["span_name"] for series in prometheus.query(queries["rate"])]
+    for span_name in span_names:
+        duration = prometheus.query(service_graph_duration_query(service, span_name))
+        assert duration and float(duration[0]["value"][1]) > 0, span_name
+    prometheus.query(queries["errors"])  # runs: errors are counted where there are some
+
+
 def test_span_metrics_durations_are_in_seconds_with_exemplars(platform):
     wanted = set(platform["trace_ids"])
-    histogram = "traces_span_metrics_duration_seconds_bucket"
+    histogram = "traces_spanmetrics_latency_bucket"
 
     assert wait_for(lambda: platform["prometheus"].query(f'{histogram}{{le="1"}}'))
     assert wait_for(lambda: wanted & exemplar_trace_ids(platform["prometheus"], histogram))

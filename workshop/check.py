@@ -6,7 +6,7 @@ Each section makes the services send some telemetry. Every check asks Prometheus
 in PromQL (or for its alerting rules), so it gives the same answer under Docker Compose
 and under `make stack`:
 the services' own metrics arrive there, and the collector turns spans and log records
-into metrics there too (traces_span_metrics_* and log_records_total, see
+into metrics there too (traces_spanmetrics_* and log_records_total, see
 otel-collector-config.yml). It prints one line per expected signal: a tick when it
 arrived in the last 15 minutes, a cross and a hint when it did not, with the query it
 asked, so that you can ask it too (in Grafana's Explore, or Prometheus's API). The exit
@@ -108,7 +108,7 @@ NO_INFO_LOGS = (
 NO_SPANS = (
     "Spans need a TracerProvider with a BatchSpanProcessor and an OTLP span exporter, set "
     "before the first span starts. Then submit the form: spans leave within seconds, and "
-    "the collector counts them into `traces_span_metrics_calls_total`."
+    "the collector counts them into `traces_spanmetrics_calls_total`."
 )
 NO_POSITION_SPAN = (
     "No span named `iss.position`: wrap the lookup of the ISS position in "
@@ -230,14 +230,14 @@ PLATFORM = [
 ]
 
 ISS = 'service_name="iss-distance-service"'
-SPANS = "traces_span_metrics_calls_total"  # every span, counted by the collector
+SPANS = "traces_spanmetrics_calls_total"  # every span, counted by the collector
 LOGS = "log_records_total"  # every log record, counted by the collector
 SERVER = 'span_kind="SPAN_KIND_SERVER"'
 FIRING = 'ALERTS{alertstate="firing"}'  # one series per alert, while it fires
 # A server answer that took over 1 s: the duration histogram's count above its 1 s bucket.
 SLOW_SERVER_SPANS = (
-    f"traces_span_metrics_duration_seconds_count{{{SERVER}}}"
-    f' - ignoring(le) traces_span_metrics_duration_seconds_bucket{{{SERVER}, le="1"}} > 0'
+    f"traces_spanmetrics_latency_count{{{SERVER}}}"
+    f' - ignoring(le) traces_spanmetrics_latency_bucket{{{SERVER}, le="1"}} > 0'
 )
 
 # The histogram of section 9: the unit, seconds, is part of its name in Prometheus.
@@ -304,7 +304,7 @@ SECTIONS = {
         Check("exemplars with a trace_id on http_server_request_duration_seconds", "exemplars",
               "http_server_request_duration_seconds_bucket", NO_EXEMPLARS),
         Check("exemplars with a trace_id on the collector's span metrics", "exemplars",
-              "traces_span_metrics_duration_seconds_bucket", NO_SPAN_EXEMPLARS),
+              "traces_spanmetrics_latency_bucket", NO_SPAN_EXEMPLARS),
         # Log <-> trace: a record carries the trace and span it was written in.
         Check("iss-distance-service logs carry a trace id", "promql",
               seen(f'{LOGS}{{{ISS}, has_trace_id="true"}}'), NO_TRACE_IDS_IN_LOGS),
