@@ -32,14 +32,15 @@ def valid_host(host: str) -> bool:
     """Whether a Host header is a host name, an IPv4 or a [bracketed] IPv6 address, with
     or without a port. Empty is valid: HTTP/1.0 clients send none."""
     if host.startswith("["):
-        address, _, port = host[1:].partition("]")
-        return _is_ipv6(address) and _PORT.fullmatch(port) is not None
-    name, colon, port = host.partition(":")
-    return (
-        (not name or _is_host_name(name))
-        and _PORT.fullmatch(colon + port) is not None
-        and int(port or 0) <= 65535
-    )
+        address, bracket, port = host[1:].partition("]")
+        return bool(bracket) and _is_ipv6(address) and _valid_port(port)
+    name = host.partition(":")[0]
+    return (not name or _is_host_name(name)) and _valid_port(host[len(name) :])
+
+
+def _valid_port(port: str) -> bool:
+    """Nothing, or a colon and a port number."""
+    return _PORT.fullmatch(port) is not None and int(port[1:] or 0) <= 65535
 
 
 def _is_ipv6(address: str) -> bool:

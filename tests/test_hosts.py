@@ -1,0 +1,94 @@
+"""Any Host header, on every service: served, or a 400 in the service's format; never a
+500. (Werkzeug and the Flask instrumentation fail on some hosts; common/http.py's guard
+refuses them first, using common.security.valid_host.)"""
+
+import json
+import socket
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gateway
+import geolocator
+import iss_distance
+import webapp
+from common.http import BAD_HOST
+from common.security import valid_host
+
+SERVED = [
+    "localhost", "localhost:8080", "127.0.0.1", "127.0.0.1:8080", "[::1]", "[::1]:8080",
+    "frontend", "iss-distance-service:8083", "example.com.", "xn--bcher-kva.example",
+    "a" * 63 + ".example", "under_score", "",
+]  # fmt: skip
+REFUSED = [
+    "a" * 64, "a" * 64 + ".example", "a..b", ".", "..", "xn--a", "XN--A.example", "xn--",
+    "-leading", "trailing-", "a b", "\xff", "host:", "host:99999", "host:port", "host:1:2",
+    "[zz]", "[::1", "[::1]x", "a/b", "a@b", "a%2eb", "." * 300, ("a." * 127) + "bc",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def services(serve_with_waitress):
+    apps = {
+        "frontend": webapp.create_app(),
+        "gateway": gateway.create_app(),
+        "geolocator": geolocator.create_app({"OFFLINE": True}),
+        "iss": iss_distance.create_app({"OFFLINE": True}),
+    }
+    return {name: serve_with_waitress(app) for name, app in apps.items()}
+
+
+def get_with_host(address, host: str | None) -> tuple[int, bytes]:
+    """GET /healthz with this Host header (none at all for None), on a raw socket."""
+    host_line = b"" if host is None else b"Host: " + host.encode("latin-1") + b"\r\n"
+    request = b"GET /healthz HTTP/1.1\r\n" + host_line + b"Connection: close\r\n\r\n"
+    answer = b""
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(request)
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+@pytest.mark.parametrize("service", ["frontend", "gateway", "geolocator", "iss"])
+@pytest.mark.parametrize("host", SERVED + [None])
+def test_a_valid_host_is_served(services, service, host):
+    status, body = get_with_host(services[service], host)
+
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize("service", ["frontend", "gateway", "geolocator", "iss"])
+@pytest.mark.parametrize("host", REFUSED)
+def test_an_invalid_host_gets_a_400_in_the_services_format(services, service, host):
+    status, body = get_with_host(services[service], host)
+
+    assert status == 400
+    if service == "frontend":
+        assert f'<p class="error" role="alert">{BAD_HOST}</p>'.encode() in body
+    else:
+        assert json.loads(body) == {"error": BAD_HOST}
+
+
+# Host headers as an attacker would write them: mostly host-like, sometimes anything.
+HOST_CHARACTERS = st.sampled_from("abcxn-_.:[]019") | st.characters(max_codepoint=0xFF)
+HOSTS = st.text(HOST_CHARACTERS, max_size=80) | st.builds(
+    "{}.{}".format, st.text("ax-n", min_size=1, max_size=70), st.sampled_from(["", "example"])
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(host=HOSTS)
+def test_any_host_is_served_or_refused_never_a_500(host):
+    # Through the test client: the whole app, its instrumentation and the guard.
+    for app in (_frontend, _iss):
+        response = app.test_client().get("/", environ_overrides={"HTTP_HOST": host})
+
+        assert response.status_code != 500
+        assert (response.status_code == 400 and BAD_HOST in response.text) != valid_host(host)
+
+
+_frontend = webapp.create_app()
+_iss = iss_distance.create_app({"OFFLINE": True})
