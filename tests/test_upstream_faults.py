@@ -80,6 +80,7 @@ OUT_OF_RANGE = ISS | {"location": {"latitude": 91, "longitude": 0}}
         pytest.param(answers_json(200, ISS | {"distance": "NaN"}), 502, INVALID, id="nan-text"),
         pytest.param(answers_json(200, OUT_OF_RANGE), 502, INVALID, id="out-of-range"),
         pytest.param(answers_json(200, [ISS]), 502, INVALID, id="not-an-object"),
+        pytest.param(answers_json(200, ISS | {"source": []}), 502, INVALID, id="source-a-list"),
         pytest.param(
             answers_json(200, ISS | {"tle_age_days": "<b>69</b>"}), 502, INVALID, id="age-markup"
         ),
