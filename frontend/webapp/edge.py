@@ -55,10 +55,6 @@ def protect_the_edge(app: Flask, trust_trace_context: bool) -> None:
 
 def link_to_the_clients_trace(client_headers: dict[str, str]) -> None:
     """Keep the client's trace context, when it is valid, as a link on the server span."""
-    # workshop: section 4 >>>
     client = trace.get_current_span(propagate.extract(client_headers)).get_span_context()
     if client.is_valid:
         trace.get_current_span().add_link(client)
-    # workshop: section 4 ===
-    # pass  # no traces before section 4, so nothing to link
-    # workshop: section 4 <<<
