@@ -9,8 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import gateway
-import geolocator
 import iss_distance
 import webapp
 from common.http import BAD_HOST
@@ -28,17 +26,6 @@ REFUSED = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def services(serve_with_waitress):
-    apps = {
-        "frontend": webapp.create_app(),
-        "gateway": gateway.create_app(),
-        "geolocator": geolocator.create_app({"OFFLINE": True}),
-        "iss": iss_distance.create_app({"OFFLINE": True}),
-    }
-    return {name: serve_with_waitress(app) for name, app in apps.items()}
-
-
 def get_with_host(address, host: str | None) -> tuple[int, bytes]:
     """GET /healthz with this Host header (none at all for None), on a raw socket."""
     host_line = b"" if host is None else b"Host: " + host.encode("latin-1") + b"\r\n"
@@ -54,16 +41,16 @@ def get_with_host(address, host: str | None) -> tuple[int, bytes]:
 
 @pytest.mark.parametrize("service", ["frontend", "gateway", "geolocator", "iss"])
 @pytest.mark.parametrize("host", SERVED + [None])
-def test_a_valid_host_is_served(services, service, host):
-    status, body = get_with_host(services[service], host)
+def test_a_valid_host_is_served(services_under_waitress, service, host):
+    status, body = get_with_host(services_under_waitress[service], host)
 
     assert (status, json.loads(body)) == (200, {"status": "ok"})
 
 
 @pytest.mark.parametrize("service", ["frontend", "gateway", "geolocator", "iss"])
 @pytest.mark.parametrize("host", REFUSED)
-def test_an_invalid_host_gets_a_400_in_the_services_format(services, service, host):
-    status, body = get_with_host(services[service], host)
+def test_an_invalid_host_gets_a_400_in_the_services_format(services_under_waitress, service, host):
+    status, body = get_with_host(services_under_waitress[service], host)
 
     assert status == 400
     if service == "frontend":

@@ -11,10 +11,7 @@ import time
 import pytest
 import requests
 
-import gateway
-import geolocator
 import iss_distance
-import webapp
 from common.security import SECURITY_HEADERS
 from common.server import SETTINGS
 
@@ -80,32 +77,14 @@ REFUSED_BY_THE_SERVER = [
         404,
         "There is nothing at this address.",
         id="app-404",
-    ),  # fmt: skip
+    ),
     pytest.param(
         b"GET /crash HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         500,
         "Something went wrong on our side.",
         id="app-500",
-    ),  # fmt: skip
+    ),
 ]
-
-
-def crash():
-    raise RuntimeError("a bug")
-
-
-@pytest.fixture(scope="module")
-def services(serve_with_waitress):
-    """Each service under waitress (with a route that crashes), by name."""
-    apps = {
-        "frontend": webapp.create_app(),
-        "gateway": gateway.create_app(),
-        "geolocator": geolocator.create_app({"OFFLINE": True}),
-        "iss": iss_distance.create_app({"OFFLINE": True}),
-    }
-    for app in apps.values():
-        app.add_url_rule("/crash", view_func=crash)
-    return {name: serve_with_waitress(app) for name, app in apps.items()}
 
 
 def parse(answer: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -130,18 +109,20 @@ def assert_in_the_services_format(service, answer, status: int, message: str):
 @pytest.mark.parametrize("service", ["frontend", "gateway", "geolocator", "iss"])
 @pytest.mark.parametrize(("request_bytes", "status", "message"), REFUSED_BY_THE_SERVER)
 def test_what_the_server_refuses_is_in_the_services_format_with_security_headers(
-    services, service, request_bytes, status, message
+    services_under_waitress, service, request_bytes, status, message
 ):
-    answer = parse(exchange(services[service], request_bytes))
+    answer = parse(exchange(services_under_waitress[service], request_bytes))
 
     assert_in_the_services_format(service, answer, status, message)
 
 
 @pytest.mark.parametrize("service", ["frontend", "iss"])
-def test_a_refused_body_reaches_a_client_that_sends_it_all_as_a_413(services, service):
+def test_a_refused_body_reaches_a_client_that_sends_it_all_as_a_413(
+    services_under_waitress, service
+):
     # Python's http.client sends the whole body before it reads the answer, with no
     # "Expect: 100-continue", as browsers do: the 413 must survive the 20 MB.
-    connection = http.client.HTTPConnection(*services[service], timeout=10)
+    connection = http.client.HTTPConnection(*services_under_waitress[service], timeout=10)
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     try:
         connection.request("POST", "/", body=b"x" * 20_000_000, headers=form)
