@@ -124,7 +124,8 @@ class AppChannel(HTTPChannel):
         if self.close_when_flushed and self.connected and not self.lingering:
             self.close_when_flushed, self.lingering = False, True
         super().handle_write()
-        if self.lingering and self.linger_until is None and not self.total_outbufs_len:
+        sent = self.connected and not self.total_outbufs_len
+        if self.lingering and self.linger_until is None and sent:
             self.linger_until = time.monotonic() + LINGER_SECONDS
             try:
                 self.socket.shutdown(socket.SHUT_WR)  # the answer is complete
@@ -145,8 +146,8 @@ class AppChannel(HTTPChannel):
             data = None
         if data is None or (data and time.monotonic() > self.linger_until):
             self.handle_close()
-        # Activity while lingering does not count: the server's idle-connection cleanup
-        # closes a client that stops sending, LINGER_SECONDS or channel_timeout later.
+        # What is read while lingering is not activity: a client that sends nothing
+        # more is closed by the idle-connection cleanup, channel_timeout after the answer.
 
 
 class HealthChecksApart:
