@@ -149,6 +149,17 @@ def test_the_frontend_shows_which_dependency_was_slow(serve, geolocator_url):
     assert elapsed < 1.5 + 0.5
 
 
+def test_the_frontend_names_an_unreachable_geolocator(serve, closed_port_url):
+    config = {"GEOLOCATOR_URL": closed_port_url, "ISS_DISTANCE_URL": closed_port_url}
+    frontend = webapp.create_app({"GATEWAY_URL": serve(gateway.create_app(config))})
+
+    response = frontend.test_client().post("/", data={"location": "Paris"})
+
+    # The gateway's own words, not "The gateway failed (HTTP 502)."
+    assert response.status_code == 502
+    assert "The geolocator is unreachable." in response.get_data(as_text=True)
+
+
 def test_the_deadline_travels_in_a_header(serve):
     seen = []
     echo = Flask("echo")
