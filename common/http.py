@@ -29,6 +29,7 @@ MESSAGES = {
     505: "Only HTTP/1.0 and HTTP/1.1 are spoken here.",
 }
 BAD_HOST = "The Host header is not a valid host name."
+BAD_QUERY = "The query string is not valid UTF-8."
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def request_deadline() -> Deadline:
 
 
 def guard(app: Flask) -> None:
-    """Wrap the app's WSGI entry point, outside its instrumentation: a Host header that
+    """Wrap the app's WSGI entry point, outside its instrumentation: a request that
     Werkzeug or the instrumentation cannot decode gets a 400, every answer gets the
     security headers, and a crash outside the app's own error handling a 500 in the
     service's format (waitress's own would be text, without the headers)."""
@@ -115,8 +116,8 @@ def guard(app: Flask) -> None:
             headers.extend((n, v) for n, v in SECURITY_HEADERS.items() if n.lower() not in present)
             return start_response(status, headers, exc_info)
 
-        if not valid_host(environ.get("HTTP_HOST", "")):
-            return error_response(app, 400, BAD_HOST)(environ, secure)
+        if refused := refusal(environ):
+            return error_response(app, 400, refused)(environ, secure)
         try:
             return inner(environ, secure)
         except Exception:
@@ -125,6 +126,19 @@ def guard(app: Flask) -> None:
             return error_response(app, 500)(environ, lambda s, h, _=None: secure(s, h, crash))
 
     app.wsgi_app = guarded
+
+
+def refusal(environ: dict) -> str | None:
+    """Why a request cannot reach the app, or None. Werkzeug raises on a query string of
+    bytes that are not UTF-8 (request.args), and the instrumentation on a Host header
+    that does not decode (request.url): both would be 500s."""
+    if not valid_host(environ.get("HTTP_HOST", "")):
+        return BAD_HOST
+    try:
+        environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return BAD_QUERY
+    return None
 
 
 def error_response(app: Flask, code: int, description: str | None = None) -> Response:

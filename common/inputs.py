@@ -10,7 +10,7 @@ MAX_PLACE_NAME_CHARACTERS = 200
 MAX_PLACE_NAME_BYTES = 400
 
 # Plain decimal form: a sign, whole degrees without leading zeros, and a fraction of at
-# most 15 digits (a nanometre) after a point. No exponent, no bare point at either end.
+# most 15 digits after a point. No exponent, no bare point at either end.
 _DECIMAL = re.compile(r"[+-]?(0|[1-9][0-9]{0,2})(\.[0-9]{1,15})?", re.ASCII)
 # What HTTP and forms count as blank around a value; not Unicode's other spaces.
 _BLANK = " \t"

@@ -59,23 +59,40 @@ def test_an_invalid_host_gets_a_400_in_the_services_format(services_under_waitre
         assert json.loads(body) == {"error": BAD_HOST}
 
 
-# Host headers as an attacker would write them: mostly host-like, sometimes anything.
-HOST_CHARACTERS = st.sampled_from("abcxn-_.:[]019") | st.characters(max_codepoint=0xFF)
-HOSTS = st.text(HOST_CHARACTERS, max_size=80) | st.builds(
+# Host headers as an attacker would write them: mostly host-like, sometimes anything
+# (but a line break, which would end the header; waitress strips spaces and tabs).
+HOST_CHARACTERS = st.sampled_from("abcxXnN-_.:[]019") | st.characters(
+    max_codepoint=0xFF, exclude_characters="\r\n"
+)
+HOSTS = st.text(HOST_CHARACTERS, max_size=80).map(lambda host: host.strip(" \t")) | st.builds(
     "{}.{}".format, st.text("ax-n", min_size=1, max_size=70), st.sampled_from(["", "example"])
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(host=HOSTS)
-def test_any_host_is_served_or_refused_never_a_500(host):
-    # Through the test client: the whole app, its instrumentation and the guard.
-    for app in (_frontend, _iss):
-        response = app.test_client().get("/", environ_overrides={"HTTP_HOST": host})
+def test_any_host_is_served_or_refused_never_a_500(services_under_waitress, host):
+    # On a real socket: Werkzeug's test client itself fails on some of these hosts.
+    for service in ("frontend", "iss"):
+        status, _ = get_with_host(services_under_waitress[service], host)
 
-        assert response.status_code != 500
-        assert (response.status_code == 400 and BAD_HOST in response.text) != valid_host(host)
+        assert status == (200 if valid_host(host) else 400)
 
 
 _frontend = webapp.create_app()
 _iss = iss_distance.create_app({"OFFLINE": True})
+
+
+LATIN_1 = st.text(st.characters(max_codepoint=0xFF), max_size=60)  # what WSGI strings hold
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=LATIN_1, query=LATIN_1, cookie=LATIN_1, accept=LATIN_1, method=st.sampled_from(
+    ["GET", "POST", "HEAD", "OPTIONS", "PUT", "TRACE", "BREW"]))  # fmt: skip
+def test_any_path_query_or_header_is_never_a_500(path, query, cookie, accept, method):
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": "/" + path, "QUERY_STRING": query,
+        "HTTP_COOKIE": cookie, "HTTP_ACCEPT": accept, "HTTP_TRACEPARENT": accept,
+    }  # fmt: skip
+    for app in (_frontend, _iss):
+        assert app.test_client().open(environ_overrides=environ).status_code < 500
