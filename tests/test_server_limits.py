@@ -71,11 +71,12 @@ REFUSED_BY_THE_SERVER = [
     pytest.param(b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 505, OLD_OR_NEW_HTTP, id="http-9.9"),
     pytest.param(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, OLD_OR_NEW_HTTP, id="http-2.0"),
     pytest.param(b"GET /\r\nHost: x\r\n\r\n", 505, OLD_OR_NEW_HTTP, id="http-0.9"),
-    # Bytes that are not UTF-8, which Werkzeug would fail to decode (a 500).
+    # Bytes that are not UTF-8, which Werkzeug would fail to decode: waitress refuses
+    # them first (and common/http.py's guard, under any other server).
     pytest.param(
         b"GET /?location=\x80 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         400,
-        "The query string is not valid UTF-8.",
+        MALFORMED,
         id="query-not-utf-8",
     ),
     # What the app itself refuses, for the security headers' sake.
