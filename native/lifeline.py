@@ -57,19 +57,24 @@ def _die_with(parent: int):
     return set_death_signal
 
 
-def _watch(command: list[str]) -> int:
+def _watch(command: list[str]) -> None:
     """Run command; kill it when our standard input closes (our parent has ended)."""
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda signum, frame: child.send_signal(signum))
 
     def kill_when_the_parent_ends() -> None:
-        sys.stdin.buffer.read()  # returns at end of file: no one holds the pipe's other end
+        while os.read(0, 4096):  # b"" at end of file: no one holds the pipe's other end
+            pass
         child.kill()
 
     threading.Thread(target=kill_when_the_parent_ends, daemon=True).start()
-    return child.wait()
+    code = child.wait()
+    if code < 0:  # ended by a signal: end by the same one, so our parent sees what it saw
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(_watch(sys.argv[1:]))
+    _watch(sys.argv[1:])

@@ -151,14 +151,7 @@ def processes(data: Path, root: Path = ROOT, java: str | None = None) -> list[Pr
     only with a `java` to run it."""
     backends = build_backends.backends() | (build_backends.jars() if java else {})
     binary = {name: str(build_backends.build(backend)) for name, backend in backends.items()}
-    zipkin = [
-        Process(
-            "zipkin",
-            [java, *ZIPKIN_JAVA_OPTIONS, "-jar", binary["zipkin"], *ZIPKIN_FLAGS],
-            "http://127.0.0.1:9411/health",
-        )
-    ]
-    return [
+    started = [
         Process(
             "prometheus",
             [
@@ -186,14 +179,20 @@ def processes(data: Path, root: Path = ROOT, java: str | None = None) -> list[Pr
             ],
             "http://127.0.0.1:9428/health",
         ),
-        *(zipkin if java else []),
+    ]
+    if java:
+        zipkin = [java, *ZIPKIN_JAVA_OPTIONS, "-jar", binary["zipkin"], *ZIPKIN_FLAGS]
+        started.append(Process("zipkin", zipkin, "http://127.0.0.1:9411/health"))
+    # The collector last, once there is somewhere to send to.
+    started.append(
         Process(
             "otelcol",
             collector_command(binary["otelcol"], root, zipkin=bool(java)),
             None,
             ready_port=4317,  # the collector has no health endpoint without an extension
-        ),
-    ]
+        )
+    )
+    return started
 
 
 def is_ready(process: Process) -> bool:
