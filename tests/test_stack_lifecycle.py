@@ -141,7 +141,7 @@ def orphan_of_a_killed_parent(start: str) -> int:
     )
     parent.stdout.readline()  # the child has started
     below = children(parent.pid)  # through the watchdog, the sleep is a grandchild
-    [sleep] = [pid for pid in below if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep")]
+    [sleep] = [pid for pid in below if Path(f"/proc/{pid}/cmdline").read_bytes()[:5] == b"sleep"]
     parent.kill()
     parent.wait()
     return sleep
@@ -164,9 +164,7 @@ def test_without_the_lifeline_the_child_outlives_its_parent():
 
 
 def test_through_the_watchdog_sigterm_still_stops_the_child_and_its_end_comes_back():
-    process = lifeline.popen(
-        [sys.executable, "-c", "import time; time.sleep(600)"], how="watchdog"
-    )
+    process = lifeline.popen([sys.executable, "-c", "import time; time.sleep(600)"], how="watchdog")
     time.sleep(1)  # the watchdog has started its child
     [child] = children(process.pid)
     process.terminate()
