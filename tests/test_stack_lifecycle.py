@@ -140,8 +140,15 @@ def orphan_of_a_killed_parent(start: str) -> int:
         [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     parent.stdout.readline()  # the child has started
-    below = children(parent.pid)  # through the watchdog, the sleep is a grandchild
-    [sleep] = [pid for pid in below if Path(f"/proc/{pid}/cmdline").read_bytes()[:5] == b"sleep"]
+
+    def the_sleep() -> list[int]:  # through the watchdog, a grandchild, started a little later
+        below = children(parent.pid)
+        return [pid for pid in below if Path(f"/proc/{pid}/cmdline").read_bytes()[:6] == b"sleep\0"]
+
+    deadline = time.monotonic() + 5
+    while not the_sleep() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [sleep] = the_sleep()
     parent.kill()
     parent.wait()
     return sleep
