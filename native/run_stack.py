@@ -110,7 +110,7 @@ ZIPKIN_FLAGS = [
     "--armeria.ports[0].port=9411",
     "--zipkin.storage.mem.max-spans=90000",
 ]
-ZIPKIN_JAVA_OPTIONS = ["-Xmx256m", "-XX:+UseSerialGC"]
+ZIPKIN_JAVA_OPTIONS = ["-Xmx256m"]
 
 
 @dataclass
