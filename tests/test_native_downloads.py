@@ -49,4 +49,3 @@ def test_a_jar_with_another_digest_is_refused_and_not_cached(tmp_path, monkeypat
     with pytest.raises(SystemExit, match="refusing"):
         build_backends.build(jar)
     assert not jar.binary.exists()
-
