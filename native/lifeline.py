@@ -11,7 +11,8 @@ else would stop them.
   child and kills it when its standard input, a pipe from the parent, closes. The
   kernel closes that pipe whenever the parent ends. SIGTERM and SIGINT are passed on,
   so the parent stops the child through the watchdog as it would directly.
-- Windows: not covered (native/run_stack.py does not run there).
+- Windows: not covered (native/run_stack.py waits with signal.pause(), which Windows
+  lacks). A job object that kills its processes when closed would be the way there.
 
     popen(command, **popen_arguments)   # like subprocess.Popen(command, ...)
 """
@@ -34,13 +35,15 @@ def popen(command: list[str], how: str | None = None, **arguments) -> subprocess
 
     `how` is "pdeathsig" (Linux) or "watchdog" (any POSIX system): by default, the
     first that this system has. Through the watchdog, the Popen is the watchdog's.
+    On Windows, a plain Popen.
     """
-    how = how or ("pdeathsig" if _libc else "watchdog")
+    how = how or ("pdeathsig" if _libc else "watchdog" if os.name == "posix" else "")
     if how == "pdeathsig":
         return subprocess.Popen(command, preexec_fn=_die_with(os.getpid()), **arguments)
-    return subprocess.Popen(
-        [sys.executable, __file__, *command], stdin=subprocess.PIPE, **arguments
-    )
+    if how == "watchdog":
+        command = [sys.executable, __file__, *command]
+        return subprocess.Popen(command, stdin=subprocess.PIPE, **arguments)
+    return subprocess.Popen(command, **arguments)  # Windows: see above
 
 
 def _die_with(parent: int):
