@@ -81,7 +81,13 @@ def test_no_backend_outlives_the_runner(signum):
     runner.wait(30)
 
     assert gone_within(backends, 10) == set()
-    assert not any(port_in_use(port) for ports in PORTS.values() for port in ports)
+    # A process's last threads may still be closing its sockets: allow them a moment.
+    deadline = time.monotonic() + 5
+    while (busy := [p for ports in PORTS.values() for p in ports if port_in_use(p)]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    assert busy == []
 
 
 def test_a_second_platform_refuses_to_start_and_leaves_the_first_ones_data():
