@@ -20,9 +20,10 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+import yaml
 
 from native.run_services import SERVICES, start_services
-from native.run_stack import PORTS, URLS, network_address
+from native.run_stack import PORTS, ROOT, URLS, network_address
 from tests.browser_like import free_ports, submit, trace_id_of
 from tests.chromium import chromium, screenshot
 from tests.grafana_queries import (
@@ -363,6 +364,18 @@ def test_prometheus_web_ui_draws_a_query_as_a_graph_and_as_a_table(platform, pag
     assert sorted(
         re.search(r'service_name="([^"]+)"', r)[1] for r in rows.all_inner_texts()
     ) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("view", ["alerts", "rules"])
+def test_prometheus_web_ui_shows_the_alerting_rules_of_section_10(stack, page, view):
+    rules = yaml.safe_load((ROOT / "prometheus" / "alerts.yml").read_text())
+    names = [rule["alert"] for group in rules["groups"] for rule in group["rules"]]
+    assert names
+
+    page.goto(f"{URLS['prometheus']}/{view}")
+    for name in names:
+        page.get_by_text(name, exact=True).first.wait_for(timeout=15_000)
+    screenshot(page, f"prometheus-{view}")
 
 
 def test_zipkin_draws_a_submissions_trace_with_every_services_spans(platform, page):
