@@ -29,7 +29,7 @@ help: ## Show the targets
 run: $(VENV)/.runtime ## Run the four services natively (frontend: http://127.0.0.1:8080)
 	$(VENV_PYTHON) native/run_services.py
 
-stack: $(VENV)/.runtime ## Run the telemetry platform natively (collector, Prometheus, Jaeger, VictoriaLogs)
+stack: $(VENV)/.runtime ## Run the telemetry platform natively (collector, Prometheus, Jaeger, VictoriaLogs, Zipkin)
 	$(VENV_PYTHON) native/run_stack.py
 
 test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, format check and the whole test suite
@@ -37,7 +37,7 @@ test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, 
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m pytest
 
-backends: $(VENV)/.runtime ## Build the collector, Prometheus (and promtool), Jaeger and VictoriaLogs (needs Go)
+backends: $(VENV)/.runtime ## Build the native platform (needs Go, and Node.js for Prometheus' UI); fetch Zipkin
 	$(VENV_PYTHON) native/build_backends.py
 
 benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and the collector down

@@ -1,7 +1,8 @@
 """The collector: one config for Docker and native, and a build that holds what it uses.
 
 The native collector is built from native/otelcol-builder.yaml; Docker runs the contrib
-distribution's image at the same version. These tests ask the built collector itself
+distribution's image at the same version. Natively, where Zipkin runs, the collector
+also reads native/otel-collector-zipkin.yml. These tests ask the built collector itself
 which components it holds, and have it validate the config as each stack fills it in.
 """
 
@@ -12,7 +13,14 @@ import pytest
 import yaml
 
 from native import build_backends
-from native.run_stack import NATIVE_ENV, PROMETHEUS_FLAGS, ROOM_ENV, ROOT
+from native.run_stack import (
+    NATIVE_ENV,
+    PROMETHEUS_FLAGS,
+    ROOM_ENV,
+    ROOT,
+    ZIPKIN_COLLECTOR_CONFIG,
+    collector_command,
+)
 from tests.test_containers import compose_config
 
 CONFIG = ROOT / "otel-collector-config.yml"
@@ -34,30 +42,52 @@ def components_of(config: dict) -> dict[str, set[str]]:
     return {kind: {name.split("/")[0] for name in config.get(kind) or {}} for kind in KINDS}
 
 
-def test_the_native_build_holds_exactly_the_components_the_config_uses(collector):
+def test_the_native_build_holds_exactly_the_components_the_configs_use(collector):
     listed = yaml.safe_load(
         subprocess.run([collector, "components"], capture_output=True, text=True, check=True)
         .stdout
     )  # fmt: skip
     built = {kind: {c["name"] for c in listed.get(kind) or []} for kind in KINDS}
+    main, zipkin = (yaml.safe_load(path.read_text()) for path in (CONFIG, ZIPKIN_COLLECTOR_CONFIG))
+    used = {kind: components_of(main)[kind] | components_of(zipkin)[kind] for kind in KINDS}
 
-    assert built == components_of(yaml.safe_load(CONFIG.read_text()))
+    assert built == used
 
 
 @pytest.mark.parametrize(
-    ("stack", "env"),
-    [("docker", {}), ("native", NATIVE_ENV), ("room", NATIVE_ENV | ROOM_ENV)],
-    ids=["docker", "native", "native room mode"],
+    ("stack", "env", "zipkin"),
+    [
+        ("docker", {}, False),
+        ("native", NATIVE_ENV, True),
+        ("native without Java", NATIVE_ENV, False),
+        ("room", NATIVE_ENV | ROOM_ENV, True),
+    ],
+    ids=["docker", "native", "native without Java", "native room mode"],
 )
-def test_the_config_is_valid_as_each_stack_fills_it_in(collector, stack, env):
+def test_the_config_is_valid_as_each_stack_fills_it_in(collector, stack, env, zipkin):
     clean = {k: v for k, v in os.environ.items() if k not in NATIVE_ENV}
+    [binary, *configs] = collector_command(collector, ROOT, zipkin)
     result = subprocess.run(
-        [collector, "validate", f"--config={CONFIG}"],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
+        [binary, "validate", *configs], env={**clean, **env}, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_natively_the_traces_go_to_zipkin_too_through_the_same_processors(collector):
+    """Zipkin's file adds an exporter to the traces pipeline; it replaces nothing."""
+    [binary, *configs] = collector_command(collector, ROOT, zipkin=True)
+    printed = subprocess.run(
+        [binary, "print-config", *configs],
+        env={**os.environ, **NATIVE_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    traces = yaml.safe_load(printed)["service"]["pipelines"]["traces"]
+    alone = yaml.safe_load(CONFIG.read_text())["service"]["pipelines"]["traces"]
+
+    assert traces["processors"] == alone["processors"]
+    assert traces["exporters"] == [*alone["exporters"], "zipkin"]
 
 
 def test_every_pipeline_starts_with_the_memory_limiter():

@@ -16,13 +16,16 @@ dependencies instead.
 import re
 import socket
 import time
+from urllib.parse import urlencode
 
 import pytest
 import requests
+import yaml
 
 from native.run_services import SERVICES, start_services
-from native.run_stack import PORTS, URLS, network_address
+from native.run_stack import PORTS, ROOT, URLS, network_address
 from tests.browser_like import free_ports, submit, trace_id_of
+from tests.chromium import chromium, screenshot
 from tests.grafana_queries import (
     grafana_side_queries,
     service_graph_duration_query,
@@ -326,6 +329,66 @@ def test_every_native_api_address_the_readme_shows_answers_with_data(platform, u
         return body if re.search(r'"data":\s*\[\s*[{"]|"_msg"|"result":\s*\[\s*\{', body) else ""
 
     assert wait_for(answer), f"{url} answered no data"
+
+
+# --- What a learner sees in the native web UIs, in Chromium -------------------------------
+
+
+@pytest.fixture
+def page():
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1280, "height": 900})
+
+
+def test_prometheus_web_ui_draws_a_query_as_a_graph_and_as_a_table(platform, page):
+    promql = "sum by (service_name) (rate(http_server_request_duration_seconds_count[1m]))"
+    assert wait_for(lambda: len(platform["prometheus"].query(promql)) == len(NAMES), timeout=120)
+    query_page = f"{URLS['prometheus']}/query?" + urlencode(
+        {"g0.expr": promql, "g0.range_input": "1m"}
+    )
+
+    page.goto(query_page + "&g0.tab=graph")
+    chart = page.locator(".uplot canvas").first
+    chart.wait_for(timeout=15_000)
+    # The legend names a series for each service; the chart has a size on the page.
+    for name in NAMES:
+        page.get_by_text(name).first.wait_for(timeout=15_000)
+    box = chart.bounding_box()
+    assert box and box["width"] > 500 and box["height"] > 200
+    screenshot(page, "prometheus-graph")
+
+    page.goto(query_page + "&g0.tab=table")
+    rows = page.locator("table tbody tr")
+    rows.first.wait_for(timeout=15_000)
+    screenshot(page, "prometheus-table")
+    assert sorted(
+        re.search(r'service_name="([^"]+)"', r)[1] for r in rows.all_inner_texts()
+    ) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("view", ["alerts", "rules"])
+def test_prometheus_web_ui_shows_the_alerting_rules_of_section_10(stack, page, view):
+    rules = yaml.safe_load((ROOT / "prometheus" / "alerts.yml").read_text())
+    names = [rule["alert"] for group in rules["groups"] for rule in group["rules"]]
+    assert names
+
+    page.goto(f"{URLS['prometheus']}/{view}")
+    for name in names:
+        page.get_by_text(name, exact=True).first.wait_for(timeout=15_000)
+    screenshot(page, f"prometheus-{view}")
+
+
+def test_zipkin_draws_a_submissions_trace_with_every_services_spans(platform, page):
+    trace_id = platform["trace_ids"][1]
+    spans = wait_for(lambda: whole_trace(platform["jaeger"], trace_id))
+    assert spans, f"trace {trace_id} did not reach Jaeger from all four services"
+
+    page.goto(f"{URLS['zipkin']}/zipkin/traces/{trace_id}")
+    for name in NAMES:
+        page.get_by_text(name).first.wait_for(timeout=20_000)
+    screenshot(page, "zipkin-trace")
+    shown = page.locator("body").inner_text().lower()  # Zipkin writes span names in lower case
+    assert [s["name"] for s in spans if s["name"].lower() not in shown] == []
 
 
 # --- Failure --------------------------------------------------------------------------------
