@@ -72,8 +72,9 @@ class Geocoder:
             return None
         # The gazetteer's name of the place, never the text typed: that is personal data
         # (section 12), and the collector only redacts it where it knows to look.
-        logger.warning(
-            "Injected fault wrong-place: answering %s, the least populous of %d namesakes",
+        faults.warn(
+            "wrong-place",
+            "answering %s, the least populous of %d namesakes",
             places[-1].name,
             len(places),
         )
