@@ -149,7 +149,9 @@ def send(path: str, stack, tmp_path, nominatim_url: str, closed_port_url: str) -
     # Failing, the place must be the geolocator's first request: after a failure, it
     # leaves Nominatim alone for a minute.
     places = [] if path == "failing" else PLACES
-    with services(stack, tmp_path / path, env=env, places=places) as running:
+    log_dir = tmp_path / path
+    log_dir.mkdir()
+    with services(stack, log_dir, env=env, places=places) as running:
         if path == "online":
             time.sleep(1.1)  # Nominatim is asked at most once a second
         response = submit(running.urls["frontend"], place)
