@@ -162,7 +162,7 @@ INSTRUMENTED_TWICE = (
     "Wanted: zero-code telemetry from the iss-distance-service without `iss_requests_total`, "
     "the counter you wrote by hand. With it, your own instrumentation ran under "
     "opentelemetry-instrument's and everything was set up twice (the console says "
-    "\"Overriding of current MeterProvider is not allowed\"). `make zero-code` runs the "
+    '"Overriding of current MeterProvider is not allowed"). `make zero-code` runs the '
     "code of checkpoint 0, which has no OpenTelemetry code, whatever your working tree holds."
 )
 NO_HISTOGRAM = (
@@ -191,7 +191,7 @@ NO_FAULT = (
     "lists the others). No restart: the services re-read faults/flags.json within a second. "
     "Submit the form a few times, then find out from the telemetry what is wrong; "
     "`make fault NAME=off` switches it off. Warnings that name no fault flag (such as "
-    "\"Nominatim failed\" without internet) do not count."
+    '"Nominatim failed" without internet) do not count.'
 )
 
 NO_ALERTING_RULES = (
