@@ -335,7 +335,7 @@ SECTIONS = {
         # zero-code process (job and instance name the process, on every series).
         Check("... from the application without OpenTelemetry code of its own", "promql",
               seen(f"target_info{{{ISS}, {ZERO_CODE}}}")
-              + " unless on(job, instance) " + seen("iss_requests_total"),
+              + " unless on(job, instance) " + seen(f"iss_requests_total{{{ISS}}}"),
               INSTRUMENTED_TWICE),
     ]),
     8: Section("Troubleshooting", [
