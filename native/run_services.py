@@ -22,11 +22,13 @@ The end-to-end tests and the benchmark start the services through start_services
 
 import argparse
 import contextlib
+import io
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
@@ -215,20 +217,28 @@ def stop(processes, timeout: float = 15) -> None:
 def write_zero_code_tree() -> Path:
     """Write checkpoint 0, the application without OpenTelemetry code, to the cache.
 
-    It is made from the solution of the last commit, whatever the working tree holds:
-    after `make checkout`, or with your own code typed in, the working tree already has
-    OpenTelemetry code, and it would run beside opentelemetry-instrument's, twice over.
+    It is made from the last commit, whatever the working tree holds: after `make
+    checkout`, or with your own code typed in, the working tree already has OpenTelemetry
+    code, and it would run beside opentelemetry-instrument's, twice over.
     """
     if str(ROOT) not in sys.path:  # run as a script, only native/ is on the path
         sys.path.insert(0, str(ROOT))
-    from workshop.checkpoints import checkpoint_of, committed_solution, write_checkpoint
+    from workshop.checkpoints import checkpoint_of, committed_snippets, committed_solution
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     destination = cache / "otel-workshop" / "zero-code"
     shutil.rmtree(destination, ignore_errors=True)  # no files left over from an older tree
-    write_checkpoint(0, destination)  # every file of the repository...
-    for path, text in checkpoint_of(committed_solution(), 0).items():
-        (destination / path).write_bytes(text.encode())  # ...and the code, as committed
+    destination.mkdir(parents=True)
+    # Every file of the last commit...
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, capture_output=True, check=True
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(destination, filter="data")
+    # ...with the code that the workshop's snippets edit as it is at checkpoint 0.
+    snippets = committed_snippets()
+    for path, text in checkpoint_of(committed_solution(snippets), 0, snippets).items():
+        (destination / path).write_bytes(text.encode())
     return destination
 
 

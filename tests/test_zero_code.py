@@ -17,7 +17,12 @@ from native.run_services import ROOT, SERVICES, start_services
 from tests.browser_like import free_ports, submit
 from tests.otlp_receiver import THE_CALL_CHAIN, OtlpReceiver, callers
 from tests.working_tree import STATES, clone, in_state, zero_code_tree
-from workshop.checkpoints import checkpoint_of, committed_solution, write_checkpoint
+from workshop.checkpoints import (
+    checkpoint_of,
+    committed_snippets,
+    committed_solution,
+    write_checkpoint,
+)
 
 CONFIG_FILE = ROOT / "zero-code" / "otel-config.yaml"
 SERVICE_CODE = ["common", *(f"{s.directory}/{s.package}" for s in SERVICES)]
@@ -155,7 +160,8 @@ def test_make_zero_code_runs_checkpoint_0_whatever_the_working_tree_holds(tmp_pa
 
     assert root == tmp_path / "cache" / "otel-workshop" / "zero-code"
     assert not stale.exists()
-    for path, text in checkpoint_of(committed_solution(), 0).items():
+    snippets = committed_snippets()
+    for path, text in checkpoint_of(committed_solution(snippets), 0, snippets).items():
         assert (root / path).read_text() == text, f"{state}: {path}"
     files = [path for code in SERVICE_CODE for path in (root / code).rglob("*.py")]
     assert len(files) > 10

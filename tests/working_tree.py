@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.learner import apply, snippets
-from workshop.checkpoints import ROOT
+from tests.learner import type_section
+from workshop.checkpoints import ROOT, SECTIONS
 
 STATES = ["solution", "checkout 7", "typed"]  # what a learner's working tree may hold
 
@@ -44,8 +44,8 @@ def in_state(tree: Path, state: str) -> Path:
         run_in(tree, "-m", "workshop.checkpoints", "checkout", "7")
     elif state == "typed":
         run_in(tree, "-m", "workshop.checkpoints", "checkout", "0")
-        for snippet in snippets():
-            apply(snippet, tree)
+        for section in SECTIONS:
+            type_section(section, tree)
     return tree
 
 
