@@ -9,8 +9,10 @@ else
 VENV_PYTHON := $(VENV)/bin/python
 endif
 
-RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
-	frontend/requirements.txt $(wildcard backend/*/requirements.txt)
+# pyproject.toml reads the services' pins from these files (one list, which the
+# Dockerfiles install too).
+RUNTIME_REQUIREMENTS := pyproject.toml common/requirements.txt frontend/requirements.txt \
+	$(wildcard backend/*/requirements.txt)
 # A facilitator's kit (`make kit`, docs/facilitators.md, "Before the day"): where it is, pip installs the
 # learners' packages from its wheels with no network at all.
 KIT_DIR ?= kit
@@ -100,7 +102,7 @@ outdated: $(VENV)/.dev ## For maintainers: list the pins with newer releases (ne
 	$(VENV_PYTHON) -m workshop.outdated
 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
-	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update
+	$(VENV_PYTHON) -m iss_distance.tle_update
 
 # pip shows what it downloads and installs: the first run takes a minute or two.
 PIP_INSTALL := $(VENV_PYTHON) -m pip install --disable-pip-version-check --progress-bar on
@@ -110,20 +112,22 @@ $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) $(PIP_SOURCE) --quiet --upgrade pip
 
+# The workshop itself, in editable mode: its packages import by name from anywhere, and
+# a saved change is live at once. pip also installs the services' packages.
 $(VENV)/.runtime: $(VENV_PYTHON) $(RUNTIME_REQUIREMENTS)
-	@echo "Installing the services' packages into $(VENV)."
-	$(PIP_INSTALL) $(PIP_SOURCE) -r requirements.txt
+	@echo "Installing the workshop and the services' packages into $(VENV)."
+	$(PIP_INSTALL) $(PIP_SOURCE) -e .
 	@touch $@
 
-# What the workshop's own commands use (checkpoints), on top of the services' packages.
+# What the workshop's own commands use (checkpoints, zero-code), on top of the services'.
 $(VENV)/.workshop: $(VENV)/.runtime requirements-workshop.txt
-	$(PIP_INSTALL) $(PIP_SOURCE) -r requirements-workshop.txt
+	$(PIP_INSTALL) $(PIP_SOURCE) -e ".[workshop]"
 	@touch $@
 
 # The test tools are not in the kit: they come from the network.
 $(VENV)/.dev: $(VENV)/.workshop requirements-dev.txt
 	@echo "Installing the test tools into $(VENV)."
-	$(PIP_INSTALL) -r requirements-dev.txt
+	$(PIP_INSTALL) -e ".[dev]"
 	@touch $@
 
 $(GRAFANA_PARSERS): tests/grafana_parsers/package-lock.json

@@ -20,18 +20,15 @@ and VictoriaLogs: see docs/troubleshooting.md, "No data yet", for their delays.)
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from native.run_services import start_services  # noqa: E402
-from native.run_stack import running_stack  # noqa: E402
-from tests.browser_like import submit, trace_id_of  # noqa: E402
-from workshop.backends import Jaeger, Prometheus, VictoriaLogs  # noqa: E402
-from workshop.checkpoints import ROOT, write_checkpoint  # noqa: E402
+from harness.browser import submit, trace_id_of
+from native.run_services import start_services
+from native.run_stack import running_stack
+from workshop.backends import Jaeger, Prometheus, VictoriaLogs
+from workshop.checkpoints import ROOT, write_checkpoint
 
 COUNTED = 'sum(incoming_requests_total{http_response_status_code="200"})'
 SPANS_COUNTED = 'sum(traces_spanmetrics_calls_total{span_name="iss.position"})'

@@ -33,7 +33,7 @@ from common.sdk_defaults import telemetry_disabled, use_workshop_defaults
 from common.shutdown import EXPORT_TIMEOUT_SECONDS, exit_cleanly_on_sigterm
 
 # Health checks run every few seconds; tracing them would only bury the real requests.
-HEALTH_PATH = "/healthz"
+from common.services import HEALTH_PATH
 
 logger = logging.getLogger(__name__)
 

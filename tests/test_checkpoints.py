@@ -23,8 +23,9 @@ import pytest
 import requests
 import yaml
 
-from native.run_services import SERVICES, start_services, stop
-from tests.browser_like import free_ports, submit, trace_id_of
+from common.services import SERVICES
+from harness.browser import free_ports, submit, trace_id_of
+from native.run_services import start_services, stop
 from tests.otlp_receiver import OtlpReceiver, Received
 from workshop.checkpoints import ROOT, SECTIONS, write_checkpoint
 

@@ -18,6 +18,7 @@ from opentelemetry.trace import StatusCode
 import geolocator
 import iss_distance
 from common import faults
+from harness.polling import wait_for
 from workshop.checkpoints import ROOT
 from workshop.fault import (
     UnknownFaultError,
@@ -30,15 +31,10 @@ from workshop.fault import (
 FLAG_EVENT = "feature_flag.evaluation"
 
 
-def until(condition, timeout: float = 10) -> bool:
-    """Whether `condition()` comes true within `timeout` s: the provider checks the file
+def until(condition, timeout: float = 10):
+    """`condition()`'s first truthy result within `timeout` s: the provider checks the file
     twice a second."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    return wait_for(condition, timeout, interval=0.05)
 
 
 @pytest.fixture

@@ -93,14 +93,14 @@ def test_a_new_virtualenv_installs_from_the_kit_alone_and_runs_the_services(tmp_
     serve = textwrap.dedent(f"""
         from pathlib import Path
         from native.run_services import start_services
-        from tests.browser_like import free_ports, submit
+        from harness.browser import free_ports, submit
         logs = Path({str(tmp_path)!r})
         with start_services({{"OFFLINE": "true"}}, free_ports(), logs) as running:
             response = submit(running.urls["frontend"], "Paris")
             print(response.status_code, "km" in response.text)
     """)
     served = subprocess.run(
-        [python, "-c", serve], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [python, "-c", serve], cwd=ROOT,
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     logs = "".join(p.read_text() for p in tmp_path.glob("*.log"))

@@ -16,8 +16,8 @@ import gateway
 import geolocator
 import iss_distance
 import webapp
+from common.services import SERVICES
 from loadgen import generate_load as loadgen
-from native.run_services import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "loadgen" / "generate_load.py"

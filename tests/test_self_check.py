@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from common.faults import FLAGS_FILE_VARIABLE
-from tests.browser_like import submit
+from harness.browser import submit
+from harness.polling import wait_for
 from tests.self_checks import (
     check_env,
     platform_env,
@@ -26,7 +27,7 @@ from tests.self_checks import (
     without_internet,
 )
 from tests.working_tree import clone, in_state, zero_code_tree
-from workshop.backends import Prometheus, wait_for
+from workshop.backends import Prometheus
 from workshop.check import SECTIONS, arrived, platform_urls
 from workshop.checkpoints import write_checkpoint
 from workshop.fault import switch_fault

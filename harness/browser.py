@@ -6,7 +6,7 @@ import socket
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from native.run_services import SERVICES
+from common.services import SERVICES
 
 
 def free_ports() -> dict[str, int]:
