@@ -21,8 +21,8 @@ PIP_SOURCE := $(if $(wildcard $(KIT_DIR)/wheels/*.whl),--no-index --find-links $
 GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help run stack test backends benchmark profile stack-latency footprint checkout solution \
-	status check load zero-code kit alerts room diagram screenshots update-tle fault \
+.PHONY: help run stack test test-fast backends benchmark profile stack-latency footprint checkout \
+	solution status check load zero-code kit alerts room diagram screenshots update-tle fault \
 	outdated zero-code-tree
 
 help: ## Show the targets
@@ -38,6 +38,14 @@ test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, 
 	$(VENV_PYTHON) -m ruff check .
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m pytest
+
+# The platform tests (pyproject.toml's `platform` marker) are left out: nothing is built
+# and no backend starts. The unit tests mostly wait (for local servers, for the fault
+# flags' file to be read again), so they run on every core, a test file to each.
+test-fast: $(VENV)/.dev ## Lint, and run the unit tests only: in under a minute
+	$(VENV_PYTHON) -m ruff check .
+	$(VENV_PYTHON) -m ruff format --check .
+	$(VENV_PYTHON) -m pytest -m "not platform" -q -n auto --dist loadfile
 
 backends: $(VENV)/.runtime ## Build the native platform (needs Go, and Node.js for Prometheus' UI); fetch Zipkin
 	$(VENV_PYTHON) native/build_backends.py

@@ -31,6 +31,9 @@ from tests.test_platform import readme_api_addresses
 from workshop import fault
 from workshop.backends import Prometheus
 
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
+
 # Each fault, and the alert it must raise for the service where it is.
 FAULTS = [("iss-errors", "HighErrorRatio"), ("iss-latency", "HighLatency")]
 SERVICE = "iss-distance-service"

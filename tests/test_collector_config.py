@@ -42,6 +42,7 @@ def components_of(config: dict) -> dict[str, set[str]]:
     return {kind: {name.split("/")[0] for name in config.get(kind) or {}} for kind in KINDS}
 
 
+@pytest.mark.platform  # the collector, built from its Go modules
 def test_the_native_build_holds_exactly_the_components_the_configs_use(collector):
     listed = yaml.safe_load(
         subprocess.run([collector, "components"], capture_output=True, text=True, check=True)
@@ -54,6 +55,7 @@ def test_the_native_build_holds_exactly_the_components_the_configs_use(collector
     assert built == used
 
 
+@pytest.mark.platform  # the collector, built from its Go modules
 @pytest.mark.parametrize(
     ("stack", "env", "zipkin"),
     [

@@ -13,6 +13,9 @@ from harness.browser import free_ports, submit, trace_id_of
 from native.run_services import start_services, stop
 from tests.otlp_receiver import THE_CALL_CHAIN, OtlpReceiver, callers
 
+# A platform test (pyproject.toml): it needs the services, as processes.
+pytestmark = pytest.mark.platform
+
 FAST_EXPORT = {
     "OFFLINE": "true",
     "OTEL_METRIC_EXPORT_INTERVAL": "1000",

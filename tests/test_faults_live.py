@@ -24,6 +24,9 @@ from tests.self_checks import check_env, run_check, until_passes
 from workshop.backends import Jaeger, VictoriaLogs
 from workshop.fault import switch_fault
 
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
+
 TRIES = 60  # form submissions before a switched fault must have shown
 
 

@@ -43,6 +43,7 @@ def test_markers_are_judged_for_the_target_not_for_this_machine(tmp_path):
     assert wheelhouse.missing(needs, tmp_path, linux) == []
 
 
+@pytest.mark.platform  # downloads from PyPI
 def test_a_package_with_only_a_source_gets_a_pure_wheel_and_a_missing_one_is_named(tmp_path):
     """docopt 0.6.2 is published as a source archive only; grpcio has no Windows-on-Arm wheel."""
     platforms = {platform.name: platform for platform in wheelhouse.PLATFORMS}
@@ -55,6 +56,7 @@ def test_a_package_with_only_a_source_gets_a_pure_wheel_and_a_missing_one_is_nam
     assert [p.name for p in wheels.iterdir()] == ["docopt-0.6.2-py2.py3-none-any.whl"]
 
 
+@pytest.mark.platform  # downloads from PyPI
 @pytest.mark.timeout(900)
 def test_a_new_virtualenv_installs_from_the_kit_alone_and_runs_the_services(tmp_path):
     """The Python half, for this machine: build it, install with the Makefile's own rules

@@ -29,6 +29,9 @@ from tests.self_checks import check_env, collector_from, load, services, until_p
 from workshop.backends import Jaeger, wait_for
 from workshop.checkpoints import normal_form, tidy, write_checkpoint
 
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
+
 SECTIONS_WITH_CODE = [0, 1, 2, 3, 4, 9, 11, 12]
 # What a learner does in a section besides typing, before its check can pass.
 ALSO = {11: load}  # section 11's check needs the load generator's traffic

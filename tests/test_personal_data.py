@@ -53,6 +53,9 @@ from tests.self_checks import (
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs
 from workshop.checkpoints import write_checkpoint
 
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
+
 PATHS = ["offline", "online", "failing"]
 GEOLOCATOR = "geolocator-service"
 # The services that a request passes through, on each path: a place that the gazetteer

@@ -36,6 +36,9 @@ from tests.grafana_queries import (
 from tests.readme import all_text, code_blocks
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs
 
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
+
 PLACES = ["Paris", "Nairobi", "Tokyo", "Lima", "Oslo"]
 NAMES = [service.name for service in SERVICES]
 EDGES = {

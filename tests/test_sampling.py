@@ -30,6 +30,9 @@ from workshop import fault
 from workshop.backends import Jaeger, Prometheus
 from workshop.checkpoints import write_checkpoint
 
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
+
 FORM = 'service_name="frontend", span_kind="SPAN_KIND_SERVER", span_name="POST /"'
 SUBMISSIONS = f"sum(traces_spanmetrics_calls_total{{{FORM}}})"
 HELD = "sum(otelcol_processor_tail_sampling_sampling_traces_on_memory)"

@@ -25,6 +25,9 @@ from workshop.checkpoints import (
     write_checkpoint,
 )
 
+# A platform test (pyproject.toml): it runs the services under opentelemetry-instrument.
+pytestmark = pytest.mark.platform
+
 CONFIG_FILE = ROOT / "zero-code" / "otel-config.yaml"
 SERVICE_CODE = ["common", *(f"{s.directory}/{s.package}" for s in SERVICES)]
 OPENTELEMETRY_IMPORT = re.compile(r"^\s*(from|import) opentelemetry\b", re.MULTILINE)
