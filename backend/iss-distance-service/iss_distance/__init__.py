@@ -16,7 +16,8 @@ from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATU
 
 from common import faults, inputs, settings
 from common.http import add_json_errors, request_deadline, setup_http
-from common.telemetry import HEALTH_PATH, setup_telemetry
+from common.services import HEALTH_PATH
+from common.telemetry import setup_telemetry
 from iss_distance.geodesy import surface_distance_km
 from iss_distance.orbit import DEFAULT_TLE_PATH, Orbit
 from iss_distance.position import IssTracker
