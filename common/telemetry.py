@@ -30,8 +30,8 @@ from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME, SE
 
 from common.console import CONSOLE_LOG_FORMAT, keep_sdk_messages_on_the_console
 from common.sdk_defaults import telemetry_disabled, use_workshop_defaults
-from common.shutdown import EXPORT_TIMEOUT_SECONDS, exit_cleanly_on_sigterm
 from common.services import HEALTH_PATH
+from common.shutdown import EXPORT_TIMEOUT_SECONDS, exit_cleanly_on_sigterm
 
 logger = logging.getLogger(__name__)
 
