@@ -4,6 +4,7 @@ environment's values, and a clear stop for a value that cannot be read."""
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ from common.services import HEALTH_PATH, SERVICES, service
 from harness.browser import free_ports
 from harness.polling import wait_for
 
+ROOT = Path(__file__).resolve().parent.parent
 APPS = {"frontend": webapp, "gateway": gateway, "geolocator-service": geolocator,
         "iss-distance-service": iss_distance}  # fmt: skip
 
@@ -87,3 +89,15 @@ def test_the_default_otlp_endpoint_is_the_local_collector(monkeypatch):
     assert settings.otlp_endpoint() == "http://127.0.0.1:4317"
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.example:4317")
     assert settings.otlp_endpoint() == "http://collector.example:4317"
+
+
+def test_the_configuration_page_gives_the_tables_ports_and_budgets():
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    shown = sorted(SERVICES, key=lambda s: s.port)  # as the page lists them
+    [ports] = [line for line in page.splitlines() if line.startswith("| `FRONTEND_PORT`")]
+    assert ports.startswith("| " + ", ".join(f"`{s.port_variable}`" for s in shown))
+    assert ports.endswith("| " + ", ".join(f"`{s.port}`" for s in shown) + " |")
+    [budgets] = [line for line in page.splitlines() if "`REQUEST_BUDGET_SECONDS`" in line]
+    assert budgets.endswith(
+        "| " + ", ".join(f"`{s.request_budget_seconds:g}`" for s in shown) + " |"
+    )
