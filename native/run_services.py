@@ -223,7 +223,8 @@ def main() -> None:
     zero_code = parser.parse_args().zero_code
     try:
         learner = learners.learner()
-    except learners.LearnerNameError as error:
+        default_ports()  # a port variable that cannot be read, said before anything starts
+    except (learners.LearnerNameError, settings.SettingError) as error:
         sys.exit(str(error))  # before anything starts, with no traceback
     root = ROOT
     if zero_code:
