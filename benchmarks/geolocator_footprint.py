@@ -26,6 +26,7 @@ from pathlib import Path
 import requests
 
 from common.services import HEALTH_PATH, service
+from harness.polling import wait_for
 
 HERE = Path(__file__).resolve().parent.parent
 GEOLOCATOR = service("geolocator-service")
@@ -81,14 +82,14 @@ def start_and_measure(root: Path, cache: str) -> tuple[float, float, float]:
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        while True:
+
+        def healthy() -> bool:
             if process.poll() is not None:
                 raise RuntimeError(f"the geolocator exited with code {process.returncode}")
-            try:
-                if requests.get(f"{url}{HEALTH_PATH}", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.01)
+            return requests.get(f"{url}{HEALTH_PATH}", timeout=1).ok
+
+        if not wait_for(healthy, timeout=60, interval=0.01):
+            raise TimeoutError("the geolocator was not healthy within 60 s")
         ready = time.perf_counter() - started
 
         session = requests.Session()

@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 from harness.browser import submit, trace_id_of
+from harness.polling import wait_for
 from native.run_services import start_services
 from native.run_stack import running_stack
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs
@@ -58,11 +59,14 @@ def measure_one(frontend: str, jaeger: Jaeger, prometheus: Prometheus, logs: Vic
     }
     # Poll every backend in the same loop, so that each figure is its own.
     result = {}
-    while len(result) < len(waits) and time.monotonic() - answered < 120:
+
+    def every_one_arrived() -> bool:
         for name, condition in waits.items():
             if name not in result and condition():
                 result[name] = time.monotonic() - answered
-        time.sleep(0.05)
+        return len(result) == len(waits)
+
+    wait_for(every_one_arrived, timeout=120 - (time.monotonic() - answered), interval=0.05)
     return {name: result.get(name, float("nan")) for name in waits}
 
 
