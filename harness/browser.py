@@ -1,4 +1,4 @@
-"""Driving the running services from a test as a learner's browser would."""
+"""Driving the running services as a learner's browser would, from a test or a benchmark."""
 
 import re
 import socket
