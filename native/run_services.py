@@ -153,8 +153,7 @@ def _opentelemetry_instrument() -> str:
     found = shutil.which("opentelemetry-instrument", path=Path(sys.executable).parent)
     if found is None:
         raise RuntimeError(
-            f"opentelemetry-instrument is not installed beside {sys.executable}: "
-            'pip install -e ".[workshop]"'
+            f"opentelemetry-instrument is not installed beside {sys.executable}: pip install -e ."
         )
     return found
 

@@ -114,7 +114,7 @@ def test_the_env_file_gives_compose_the_service_tables_ports():
 def test_compose_takes_every_port_of_a_service_from_its_variable(monkeypatch):
     """No port is written into the compose files: moving one moves all its uses."""
     monkeypatch.setenv("GATEWAY_PORT", "9181")
-    services = compose_config("docker-compose-services.yml")["services"]
+    services = compose_config("docker-compose.yml")["services"]
     assert services["gateway"]["environment"]["GATEWAY_PORT"] == "9181"
     assert "127.0.0.1:9181/healthz" in " ".join(services["gateway"]["healthcheck"]["test"])
     assert services["frontend"]["environment"]["GATEWAY_URL"] == "http://gateway:9181"
