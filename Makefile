@@ -41,11 +41,12 @@ test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, 
 
 # The platform tests (pyproject.toml's `platform` marker) are left out: nothing is built
 # and no backend starts. The unit tests mostly wait (for local servers, for the fault
-# flags' file to be read again), so they run on every core, a test file to each.
+# flags' file to be read again), so four processes share them, a test file to each,
+# even on two cores.
 test-fast: $(VENV)/.dev ## Lint, and run the unit tests only: in under a minute
 	$(VENV_PYTHON) -m ruff check .
 	$(VENV_PYTHON) -m ruff format --check .
-	$(VENV_PYTHON) -m pytest -m "not platform" -q -n auto --dist loadfile
+	$(VENV_PYTHON) -m pytest -m "not platform" -q -n 4 --dist loadfile
 
 backends: $(VENV)/.runtime ## Build the native platform (needs Go, and Node.js for Prometheus' UI); fetch Zipkin
 	$(VENV_PYTHON) native/build_backends.py

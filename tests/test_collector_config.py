@@ -148,6 +148,7 @@ def test_the_service_graph_file_only_adds_to_the_config():
         assert path[-1] not in node, f"{'.'.join(path)} would replace the config's"
 
 
+@pytest.mark.platform  # the collector, built from its Go modules
 def test_the_native_collector_runs_the_service_graphs_pipelines(collector, tmp_path):
     """The wiring of the merged config, validated by the real collector. The native
     build cannot hold the service graph connector, so a connector of the same shape
