@@ -2,8 +2,9 @@
 
     app.config.from_mapping(settings.for_service("gateway"), OFFLINE=settings.flag("OFFLINE"))
 
-A value that cannot be read stops the service at its start, with a message that names
-the variable, rather than with a traceback or, worse, a default that nobody chose.
+A variable set to nothing counts as unset (compose's `${VAR:-}` gives nothing). A value
+that cannot be read stops the service at its start, with a message that names the
+variable, rather than with a traceback or, worse, a default that nobody chose.
 """
 
 import os
@@ -19,13 +20,17 @@ class SettingError(ValueError):
     """An environment variable whose value is not what it should be."""
 
 
+def _set(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
 def text(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    return _set(name) or default
 
 
 def number(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if value is None:
+    value = _set(name)
+    if not value:
         return float(default)
     try:
         return float(value)
@@ -34,7 +39,9 @@ def number(name: str, default: float) -> float:
 
 
 def flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name, str(default)).strip().lower()
+    value = _set(name).lower()
+    if not value:
+        return default
     if value not in ("true", "false"):
         raise SettingError(f"{name}={value!r}: true or false is needed")
     return value == "true"
@@ -43,7 +50,7 @@ def flag(name: str, default: bool = False) -> bool:
 def port(name: str) -> int:
     """The port a service listens on: its <NAME>_PORT variable, else the table's."""
     listed = service(name)
-    value = os.environ.get(listed.port_variable, str(listed.port))
+    value = _set(listed.port_variable) or str(listed.port)
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingError(f"{listed.port_variable}={value!r}: a port number is needed")
     return int(value)

@@ -51,6 +51,18 @@ def test_the_environment_wins_over_the_table(monkeypatch):
     assert config["GATEWAY_URL"] == "http://gateway.example:9000"
 
 
+def test_a_variable_set_to_nothing_counts_as_unset(monkeypatch):
+    for variable in ["REQUEST_BUDGET_SECONDS", "GATEWAY_URL", "FRONTEND_PORT"]:
+        monkeypatch.setenv(variable, "")
+    frontend = service("frontend")
+
+    config = webapp.create_app().config
+
+    assert config["REQUEST_BUDGET_SECONDS"] == frontend.request_budget_seconds
+    assert config["GATEWAY_URL"] == f"http://127.0.0.1:{service('gateway').port}"
+    assert settings.port("frontend") == frontend.port
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
