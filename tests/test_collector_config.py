@@ -75,6 +75,7 @@ def test_the_config_is_valid_as_each_stack_fills_it_in(collector, stack, env, zi
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.platform  # the collector, built from its Go modules
 def test_natively_the_traces_go_to_zipkin_too_through_the_same_processors(collector):
     """Zipkin's file adds an exporter to the traces pipeline; it replaces nothing."""
     [binary, *configs] = collector_command(collector, ROOT, zipkin=True)
