@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.polling import wait_for
 from tests.learner import SnippetError, snippets, type_section
 from tests.readme import blocks, section_pages
 from tests.self_checks import check_env, collector_from, load, services, until_passes
-from workshop.backends import Jaeger, wait_for
+from workshop.backends import Jaeger
 from workshop.checkpoints import normal_form, tidy, write_checkpoint
 
 # A platform test (pyproject.toml): it needs the native platform.
