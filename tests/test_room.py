@@ -150,6 +150,7 @@ def learners_running(room, tmp_path_factory):
         yield env
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_only_the_collectors_otlp_ports_are_reachable_from_the_network(room):
     assert all(reachable(port) for port in ROOM_PORTS.values())
     others = [port for ports in PORTS.values() for port in ports if port not in ROOM_PORTS.values()]
@@ -157,11 +158,13 @@ def test_only_the_collectors_otlp_ports_are_reachable_from_the_network(room):
     assert all(reachable(port, "127.0.0.1") for port in others if port != 8888)
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize("section", [1, 2, 3, 4, 5])
 def test_a_learner_who_did_a_section_passes_its_check(learners_running, section):
     assert until_passes(section, learners_running[GRACE]).returncode == 0
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize("section", [2, 3, 4])
 def test_a_learner_does_not_pass_with_another_learners_telemetry(learners_running, section):
     mine = run_check(section, learners_running[ADA])
@@ -178,6 +181,7 @@ def test_a_learner_does_not_pass_with_another_learners_telemetry(learners_runnin
     assert everyone.returncode == 0, everyone.stdout
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_the_room_view_shows_each_learners_sections(learners_running):
     result = subprocess.run(
         [sys.executable, "-m", "workshop.room"],
@@ -210,6 +214,7 @@ QUERIES = [
 ]
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize("check", QUERIES, ids=lambda check: check.signal)
 def test_every_selector_of_a_learners_check_has_their_matcher(room, check):
     """Asked of Prometheus's own parser: each selector of the query, as the check sends it."""
@@ -246,6 +251,7 @@ def picking(query: str, learner: str) -> str:
     return query.replace('service_namespace=~".*"', f'service_namespace=~"{learner}"')
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize("query", PANEL_PROMQL, ids=lambda q: q.where)
 def test_each_panel_shows_only_the_learner_picked(learners_running, room, query):
     prometheus = Prometheus(room.urls["prometheus"])
@@ -255,6 +261,7 @@ def test_each_panel_shows_only_the_learner_picked(learners_running, room, query)
     assert prometheus.query(picking(query.text, "nobody")) == []
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_the_collector_refuses_a_request_over_its_size_limit(room):
     config = yaml.safe_load((ROOT / "otel-collector-config.yml").read_text())
     limit = config["receivers"]["otlp"]["protocols"]["http"]["max_request_body_size"]
