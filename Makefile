@@ -98,8 +98,8 @@ kit: $(VENV)/.dev ## Put every package and image the learners need in kit/, for 
 
 # promtool, Prometheus's own tool, is built like the backends (native/build_backends.py).
 alerts: $(VENV)/.runtime ## Check Prometheus's config and alerting rules, run the rules' unit tests
-	$(VENV_PYTHON) native/build_backends.py --run promtool check config prometheus.yml
-	$(VENV_PYTHON) native/build_backends.py --run promtool test rules prometheus/alerts.test.yml
+	$(VENV_PYTHON) native/build_backends.py --run promtool check config platform/prometheus.yml
+	$(VENV_PYTHON) native/build_backends.py --run promtool test rules platform/prometheus/alerts.test.yml
 
 diagram: ## Redraw docs/images/architecture.svg from docs/images/architecture.dot (needs Graphviz)
 	dot -Tsvg docs/images/architecture.dot -o docs/images/architecture.svg

@@ -10,7 +10,7 @@ blank fields among the cities):
 - no sampling: the collector as it is at the start of section 11;
 - head sampling: the same, with OTEL_TRACES_SAMPLER=parentbased_traceidratio and
   OTEL_TRACES_SAMPLER_ARG=0.25 in the services' environment;
-- tail sampling: the finished collector config (otel-collector-config.yml).
+- tail sampling: the finished collector config (platform/otel-collector-config.yml).
 
 For each it prints the requests sent, the traces Jaeger holds, and the frontend's
 requests as counted two ways: by the span metrics the collector derives from the

@@ -90,7 +90,9 @@ def main() -> None:
     print(f"The native platform was ready {ready:.1f} s after it was started.\n")
     print(f"Seconds from an answer until its telemetry is queryable ({len(results)} requests)")
     where = f"the start of section {arguments.checkpoint}" if root != ROOT else "default"
-    print(f"({where} settings; see common/sdk_defaults.py and otel-collector-config.yml)\n")
+    print(
+        f"({where} settings; see common/sdk_defaults.py and platform/otel-collector-config.yml)\n"
+    )
     for name in results[0]:
         values = [r[name] for r in results]
         print(f"  {name:<26} median {statistics.median(values):5.1f}   max {max(values):5.1f}")

@@ -21,7 +21,7 @@ Usage:
     python native/build_backends.py jaeger           # build only these, if missing
     python native/build_backends.py --print-path jaeger
     python native/build_backends.py actionlint       # tools() are built the same way
-    python native/build_backends.py --run promtool check config prometheus.yml
+    python native/build_backends.py --run promtool check config platform/prometheus.yml
 
 Only licence-clean backends are built: native/not_to_use.py names the modules
 that a build refuses.

@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NATIVE_ENV = {
     "LISTEN_HOST": "127.0.0.1",
     "METRICS_OTLP_URL": "http://127.0.0.1:9090/api/v1/otlp",
-    "TRACES_OTLP_ENDPOINT": "127.0.0.1:4417",  # Jaeger's OTLP gRPC (see jaeger/jaeger.yml)
+    "TRACES_OTLP_ENDPOINT": "127.0.0.1:4417",  # Jaeger's OTLP gRPC (see platform/jaeger/jaeger.yml)
     "LOGS_OTLP_URL": "http://127.0.0.1:9428/insert/opentelemetry",  # VictoriaLogs
 }
 
@@ -95,7 +95,7 @@ WHERE_TO_LOOK = {
 
 # Natively, where Zipkin runs, the collector also reads this file: it sends the traces
 # to Zipkin too. The feature gate appends its lists to the main config's lists.
-ZIPKIN_COLLECTOR_CONFIG = ROOT / "native" / "otel-collector-zipkin.yml"
+ZIPKIN_COLLECTOR_CONFIG = ROOT / "platform" / "otel-collector-zipkin.yml"
 APPEND_LISTS = "--feature-gates=confmap.enableMergeAppendOption"
 
 # Zipkin's server: in memory, on 127.0.0.1. Its heap is capped, and so is what it
@@ -134,7 +134,7 @@ def java_for_zipkin() -> tuple[str | None, str]:
 
 def collector_command(otelcol: str, root: Path, zipkin: bool) -> list[str]:
     """The collector, with its config from `root`, and natively Zipkin's addition."""
-    command = [otelcol, f"--config={root / 'otel-collector-config.yml'}"]
+    command = [otelcol, f"--config={root / 'platform/otel-collector-config.yml'}"]
     if zipkin:
         command += [f"--config={ZIPKIN_COLLECTOR_CONFIG}", APPEND_LISTS]
     return command
@@ -151,7 +151,7 @@ def processes(data: Path, root: Path = ROOT, java: str | None = None) -> list[Pr
             "prometheus",
             [
                 binary["prometheus"],
-                f"--config.file={root / 'prometheus.yml'}",
+                f"--config.file={root / 'platform/prometheus.yml'}",
                 f"--storage.tsdb.path={data / 'prometheus'}",
                 "--web.listen-address=127.0.0.1:9090",
                 *PROMETHEUS_FLAGS,
@@ -160,7 +160,7 @@ def processes(data: Path, root: Path = ROOT, java: str | None = None) -> list[Pr
         ),
         Process(
             "jaeger",
-            [binary["jaeger"], f"--config={root / 'jaeger' / 'jaeger.yml'}"],
+            [binary["jaeger"], f"--config={root / 'platform' / 'jaeger' / 'jaeger.yml'}"],
             "http://127.0.0.1:13133/status",
         ),
         Process(

@@ -48,7 +48,7 @@ PROJECT = "otel-workshop"  # docker-compose.yml's name: containers are otel-work
 # How long a query may take to find data: the load generator needs a minute or two to
 # fill every rate() window, and the service graph waits for both ends of each call.
 DEADLINE_SECONDS = 240
-# Which data source answers each language, by the uids in grafana/provisioning.
+# Which data source answers each language, by the uids in platform/grafana/provisioning.
 DATASOURCES = {"promql": "prometheus", "logql": "loki", "traceql": "tempo"}
 SERVICES_IN_THE_GRAPH = ["frontend", "gateway", "geolocator-service", "iss-distance-service"]
 

@@ -18,9 +18,9 @@ from typing import NamedTuple
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DASHBOARDS = ROOT / "grafana" / "dashboards"
+DASHBOARDS = ROOT / "platform" / "grafana" / "dashboards"
 DASHBOARD = DASHBOARDS / "iss-distance.json"
-DATASOURCES = ROOT / "grafana" / "provisioning" / "datasources"
+DATASOURCES = ROOT / "platform" / "grafana" / "provisioning" / "datasources"
 
 # What a Tempo service-graph target stands for: it has no query text of its own.
 SERVICE_MAP = "serviceMap"

@@ -63,7 +63,7 @@ def sections() -> dict[int, str]:
 
 def config_snippets(language: str) -> list[tuple[str, str]]:
     """(file, snippet) for each block of that language that names its file in a hint
-    above it, `<!-- file: prometheus/alerts.yml -->`: a part of a config file, shown."""
+    above it, `<!-- file: platform/prometheus/alerts.yml -->`: a part of a config file, shown."""
     found = []
     for block in blocks(all_text(), language):
         hint = re.fullmatch(r"file: (\S+)", block["hint"] or "")

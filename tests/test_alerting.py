@@ -1,7 +1,7 @@
 """Section 10: the alerting rules fire on a real fault, and resolve once it is off.
 
-The native platform runs Prometheus with prometheus.yml and the rules it loads
-(prometheus/alerts.yml), as Docker does. The services run from this repository under a
+The native platform runs Prometheus with platform/prometheus.yml and the rules it loads
+(platform/prometheus/alerts.yml), as Docker does. The services run from this repository under a
 steady load, and a fault is switched on, then off, as the workshop does it. Prometheus's
 /api/v1/alerts must show the alert pending, then firing, then no more.
 

@@ -2,8 +2,8 @@
 
 promtool is Prometheus's own tool, built from the same Go module and version as the
 native Prometheus (native/build_backends.py). `promtool check config` validates
-prometheus.yml and the rule files it names; `promtool test rules` feeds made-up series
-to the rules and compares the alerts that fire with those prometheus/alerts.test.yml
+platform/prometheus.yml and the rule files it names; `promtool test rules` feeds made-up series
+to the rules and compares the alerts that fire with those platform/prometheus/alerts.test.yml
 expects. Whether the rules fire on real telemetry is tests/test_alerting.py's question.
 """
 
@@ -18,9 +18,9 @@ from native import build_backends
 from native.run_stack import ROOT
 from tests.test_containers import compose_config
 
-CONFIG = ROOT / "prometheus.yml"
-RULES = ROOT / "prometheus" / "alerts.yml"
-RULES_TESTS = ROOT / "prometheus" / "alerts.test.yml"
+CONFIG = ROOT / "platform/prometheus.yml"
+RULES = ROOT / "platform" / "prometheus" / "alerts.yml"
+RULES_TESTS = ROOT / "platform" / "prometheus" / "alerts.test.yml"
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +92,9 @@ def test_a_rule_that_is_no_promql_is_refused(promtool, copy_of_the_rules):
 
 
 def test_docker_mounts_each_rule_file_where_prometheus_yml_names_it():
-    """rule_files are relative to prometheus.yml: natively the repository's prometheus/,
-    in the container a folder of the same name beside /etc/prometheus/prometheus.yml."""
+    """rule_files are relative to prometheus.yml: natively the repository's
+    platform/prometheus/, in the container a folder of the same name beside
+    /etc/prometheus/prometheus.yml."""
     prometheus = compose_config("docker-compose.yml")["services"]["prometheus"]
     mounts = {volume["target"]: volume["source"] for volume in prometheus["volumes"]}
     config = Path(mounts["/etc/prometheus/prometheus.yml"])

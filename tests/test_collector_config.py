@@ -2,7 +2,7 @@
 
 The native collector is built from native/otelcol-builder.yaml; Docker runs the contrib
 distribution's image at the same version. Natively, where Zipkin runs, the collector
-also reads native/otel-collector-zipkin.yml. These tests ask the built collector itself
+also reads platform/otel-collector-zipkin.yml. These tests ask the built collector itself
 which components it holds, and have it validate the config as each stack fills it in.
 """
 
@@ -23,7 +23,7 @@ from native.run_stack import (
 )
 from tests.test_containers import compose_config
 
-CONFIG = ROOT / "otel-collector-config.yml"
+CONFIG = ROOT / "platform/otel-collector-config.yml"
 KINDS = ["receivers", "processors", "exporters", "connectors", "extensions"]
 
 
@@ -119,9 +119,9 @@ def test_prometheus_runs_with_the_same_flags_natively_and_in_docker(compose_serv
     assert set(PROMETHEUS_FLAGS) <= set(compose_services["prometheus"]["command"])
 
 
-# Docker's collector also reads otel-collector-service-graph.yml, merged over the config.
+# Docker's collector also reads platform/otel-collector-service-graph.yml, merged over the config.
 
-SERVICE_GRAPH = ROOT / "otel-collector-service-graph.yml"
+SERVICE_GRAPH = ROOT / "platform/otel-collector-service-graph.yml"
 
 
 def test_docker_reads_the_shared_config_and_the_service_graph(compose_services):

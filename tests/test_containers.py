@@ -164,12 +164,15 @@ def test_the_collector_image_is_contrib_and_reads_our_config(platform):
     collector = platform["otel-collector"]
     assert collector["image"].startswith("otel/opentelemetry-collector-contrib:")
     mounted = {(Path(v["source"]), v["target"]) for v in collector["volumes"]}
-    assert (ROOT / "otel-collector-config.yml", "/etc/otelcol-contrib/config.yaml") in mounted
+    assert (
+        ROOT / "platform/otel-collector-config.yml",
+        "/etc/otelcol-contrib/config.yaml",
+    ) in mounted
 
 
 def test_tempo_config_is_in_the_tempo_3_shape():
     """Tempo 3 refuses the 2.x ingester and compactor blocks and the local-blocks processor."""
-    config = yaml.safe_load((ROOT / "tempo" / "tempo.yml").read_text())
+    config = yaml.safe_load((ROOT / "platform" / "tempo" / "tempo.yml").read_text())
     removed_in_3 = {"ingester", "ingester_client", "compactor", "metrics_generator_client"}
     assert not removed_in_3 & set(config)
     # Tempo receives sampled traces: the service graph comes from the collector, which
@@ -181,7 +184,7 @@ def test_tempo_config_is_in_the_tempo_3_shape():
 
 
 def test_loki_reports_ready_within_seconds():
-    config = yaml.safe_load((ROOT / "loki" / "loki.yml").read_text())
+    config = yaml.safe_load((ROOT / "platform" / "loki" / "loki.yml").read_text())
     assert config["ingester"]["lifecycler"]["min_ready_duration"] in ("0s", "1s", "2s")
     assert config["limits_config"]["allow_structured_metadata"] is True  # trace_id lives there
 

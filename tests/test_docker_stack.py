@@ -48,7 +48,9 @@ def test_each_query_goes_to_its_data_source_as_grafana_sends_it(language, uid, f
     assert target["datasource"]["uid"] == uid and target[field] == "the query"
     # The uids are the provisioned ones.
     provisioned = yaml.safe_load(
-        (docker_stack.ROOT / "grafana/provisioning/datasources/datasources.yml").read_text()
+        (
+            docker_stack.ROOT / "platform/grafana/provisioning/datasources/datasources.yml"
+        ).read_text()
     )
     assert uid in {source["uid"] for source in provisioned["datasources"]}
 

@@ -21,7 +21,7 @@ from tests.grafana_queries import (
     target_datasource,
 )
 
-PROVISIONING = ROOT / "grafana" / "provisioning"
+PROVISIONING = ROOT / "platform" / "grafana" / "provisioning"
 DATASOURCES = PROVISIONING / "datasources" / "datasources.yml"
 DASHBOARD_PROVIDERS = PROVISIONING / "dashboards" / "dashboards.yml"
 SERVICES = ["frontend", "gateway", "geolocator-service", "iss-distance-service"]
@@ -156,8 +156,8 @@ def test_the_dashboard_provider_loads_the_folder_compose_mounts():
     assert provider["type"] == "file"
     grafana = load_yaml(ROOT / "docker-compose.yml")["services"]["grafana"]
     mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in grafana["volumes"]}
-    assert mounts[provider["options"]["path"]] == "./grafana/dashboards"
-    assert mounts["/etc/grafana/provisioning"] == "./grafana/provisioning"
+    assert mounts[provider["options"]["path"]] == "./platform/grafana/dashboards"
+    assert mounts["/etc/grafana/provisioning"] == "./platform/grafana/provisioning"
 
 
 def test_the_dashboard_has_a_stable_uid_and_follows_the_last_15_minutes(dashboard):

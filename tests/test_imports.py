@@ -33,7 +33,7 @@ def owner(path: str) -> str:
     for package, folder in FOLDERS.items():
         if Path(path).is_relative_to(folder):
             return package
-    return "tooling"  # a script outside every package, such as frontend/tools/
+    return "tooling"  # a script outside every package, such as tools/draw_world_map.py
 
 
 def imported_modules(tree: ast.AST) -> set[str]:

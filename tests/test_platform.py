@@ -373,7 +373,7 @@ def test_prometheus_web_ui_draws_a_query_as_a_graph_and_as_a_table(platform, pag
 
 @pytest.mark.parametrize("view", ["alerts", "rules"])
 def test_prometheus_web_ui_shows_the_alerting_rules_of_section_10(stack, page, view):
-    rules = yaml.safe_load((ROOT / "prometheus" / "alerts.yml").read_text())
+    rules = yaml.safe_load((ROOT / "platform" / "prometheus" / "alerts.yml").read_text())
     names = [rule["alert"] for group in rules["groups"] for rule in group["rules"]]
     assert names
 

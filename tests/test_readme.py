@@ -44,7 +44,7 @@ def test_every_yaml_snippet_is_a_part_of_the_file_it_names(path, snippet):
 
 
 def test_the_readme_shows_the_alerting_rule_from_its_file():
-    assert "prometheus/alerts.yml" in {path for path, _ in config_snippets("yaml")}
+    assert "platform/prometheus/alerts.yml" in {path for path, _ in config_snippets("yaml")}
 
 
 def split(command: str) -> tuple[dict, list[str]]:

@@ -263,7 +263,7 @@ def test_each_panel_shows_only_the_learner_picked(learners_running, room, query)
 
 @pytest.mark.platform  # the native platform in room mode
 def test_the_collector_refuses_a_request_over_its_size_limit(room):
-    config = yaml.safe_load((ROOT / "otel-collector-config.yml").read_text())
+    config = yaml.safe_load((ROOT / "platform/otel-collector-config.yml").read_text())
     limit = config["receivers"]["otlp"]["protocols"]["http"]["max_request_body_size"]
     url = f"http://{ADDRESS}:{ROOM_PORTS['otlp_http']}/v1/traces"
     headers = {"Content-Type": "application/json"}

@@ -7,7 +7,7 @@ in PromQL (or for its alerting rules), so it gives the same answer under Docker 
 and under `make stack`:
 the services' own metrics arrive there, and the collector turns spans and log records
 into metrics there too (traces_spanmetrics_* and log_records_total, see
-otel-collector-config.yml). It prints one line per expected signal: a tick when it
+platform/otel-collector-config.yml). It prints one line per expected signal: a tick when it
 arrived in the last 15 minutes, a cross and a hint when it did not, with the query it
 asked, so that you can ask it too (in Grafana's Explore, or Prometheus's API). The exit
 code is 0 when everything arrived, 1 otherwise.
@@ -197,8 +197,8 @@ NO_FAULT = (
 )
 
 NO_ALERTING_RULES = (
-    "Prometheus has not loaded the alerting rules of prometheus/alerts.yml, which "
-    "prometheus.yml names under rule_files. Start the platform again (`make stack`, or "
+    "Prometheus has not loaded the alerting rules of platform/prometheus/alerts.yml, which "
+    "platform/prometheus.yml names under rule_files. Start the platform again (`make stack`, or "
     "`docker compose up -d prometheus`); `make alerts` checks both files."
 )
 NO_FIRING_ALERT = (
@@ -213,7 +213,7 @@ STILL_FIRING = (
 )
 NO_TAIL_SAMPLING = (
     "The collector decides on no trace yet: add the tail_sampling processor to "
-    "otel-collector-config.yml and to the traces pipeline's processors, then restart the "
+    "platform/otel-collector-config.yml and to the traces pipeline's processors, then restart the "
     "collector (Ctrl-C and `make stack`, or `docker compose restart otel-collector`). It "
     "counts its decisions into otelcol_processor_tail_sampling_global_count_traces_sampled_total."
 )
@@ -223,8 +223,8 @@ NO_LOAD_LEFT_OUT = (
 )
 NO_REDACTION = (
     "The place still reaches the backends: add the transform/personal_data processor to "
-    "otel-collector-config.yml and to the processors of the traces and the logs pipelines, "
-    "then restart the collector and submit the form."
+    "platform/otel-collector-config.yml and to the processors of the traces and the logs "
+    "pipelines, then restart the collector and submit the form."
 )
 
 # --- What each section expects -----------------------------------------------------------

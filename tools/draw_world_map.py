@@ -10,7 +10,7 @@ which packages Natural Earth 1:110m land polygons (public domain) as TopoJSON.
 Usage (from the repository root; world.svg was made from world-atlas 2.0.2)::
 
     (cd /tmp && npm pack world-atlas@2 && tar xzf world-atlas-2.*.tgz)
-    python frontend/tools/draw_world_map.py /tmp/package/land-110m.json \\
+    python tools/draw_world_map.py /tmp/package/land-110m.json \\
         > frontend/webapp/static/world.svg
 
 or, with ``npm install --prefix /tmp/wa world-atlas@2``, read the file from
@@ -169,7 +169,7 @@ def main() -> None:
         ' aria-labelledby="world-title">\n'
         '<title id="world-title">World map (land masses)</title>\n'
         "<!-- Natural Earth 1:110m land (public domain) via world-atlas@2 (ISC),"
-        " drawn by frontend/tools/draw_world_map.py -->\n"
+        " drawn by tools/draw_world_map.py -->\n"
         f'<path id="land" class="land" fill="currentColor" fill-rule="evenodd" d="{path}"/>\n'
         "</svg>\n"
     )
