@@ -7,6 +7,8 @@ with the service's name in front, and Ctrl-C stops them all.
     python native/run_services.py            # frontend on http://127.0.0.1:8080
     FRONTEND_PORT=9000 python native/run_services.py
     LEARNER=ada python native/run_services.py   # room mode: see workshop/learners.py
+    ROOM_URL=http://192.168.1.10:8000 LEARNER=ada python native/run_services.py
+                                     # to the room's platform: workshop/room_address.py
     python native/run_services.py --zero-code   # see below; `make zero-code`
 
 With --zero-code, it runs the application as it is before the workshop adds any
@@ -38,7 +40,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, too: the services' shared code
 from common.sdk_defaults import EXPORT_DELAYS_MS  # noqa: E402
-from workshop import learners  # noqa: E402
+from workshop import learners, room_address  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,8 @@ def start_services(
     """Start the four services, wait until each is healthy, stop them all afterwards.
 
     `env` is added to this process's environment; a LEARNER there becomes the Resource's
-    service.namespace (room mode), and a bad one raises LearnerNameError. Output goes to
+    service.namespace (room mode), and a bad one raises LearnerNameError; a ROOM_URL
+    there sets where they send and link their traces (RoomURLError if bad). Output goes to
     `log_dir/<name>.log` when given, else to this terminal with the service's name in
     front. `root` is the tree to run the code from: this repository, or a workshop
     checkpoint of it. `zero_code` runs each service under `opentelemetry-instrument`:
@@ -114,14 +117,12 @@ def start_services(
     """
     ports = ports or default_ports()
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    base_env = room_address.with_room({**os.environ, **(env or {})})
     base_env = {
-        **os.environ,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": os.environ.get(
-            "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"
-        ),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
+        **base_env,
         "PYTHONPATH": str(root),  # for the shared `common` package
         "PYTHONUNBUFFERED": "1",
-        **(env or {}),
     }
     base_env = learners.with_namespace(base_env)
     if base_env.get("OTEL_CONFIG_FILE"):
@@ -234,7 +235,8 @@ def main() -> None:
     zero_code = parser.parse_args().zero_code
     try:
         learner = learners.learner()
-    except learners.LearnerNameError as error:
+        room = room_address.with_room(os.environ)
+    except (learners.LearnerNameError, room_address.RoomURLError) as error:
         sys.exit(str(error))  # before anything starts, with no traceback
     root = ROOT
     if zero_code:
@@ -246,7 +248,7 @@ def main() -> None:
     try:
         with start_services(root=root, zero_code=zero_code) as running:
             print(f"\nThe application is at {running.urls['frontend']} (Ctrl-C stops it)")
-            endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+            endpoint = room.get("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
             whose = f", as learner {learner} ({learners.ATTRIBUTE})" if learner else ""
             print(f"Telemetry goes to {endpoint}{whose}\n")
             if not learner and urlsplit(endpoint).hostname not in ("127.0.0.1", "localhost", "::1"):

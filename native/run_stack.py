@@ -10,6 +10,8 @@ source is under the AGPL. Binaries missing from the cache are built first
     ROOM=1 python native/run_stack.py   # room mode: the collector's OTLP ports on every
                                         # interface, for a room of learners; the rest
                                         # stays on 127.0.0.1
+    ROOM=1 ROOM_VIEWS=1 python native/run_stack.py   # and a read-only view of the UIs
+                                        # and query APIs for the room (read_only_front.py)
 
 The end-to-end tests start the platform through running_stack().
 """
@@ -29,10 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 try:  # imported as native.run_stack (pytest)
-    from native import build_backends
+    from native import build_backends, read_only_front
     from native.run_services import stop as stop_processes
 except ImportError:  # run as a script: python native/run_stack.py
     import build_backends
+    import read_only_front
     from run_services import stop as stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,12 +222,14 @@ def running_stack(
     data_dir: Path | None = None,
     root: Path = ROOT,
     room: bool = False,
+    views: bool = False,
 ) -> Iterator[Stack]:
     """Start the platform, wait until every part is ready, yield it, then stop it.
 
     Data and logs go to data_dir, or to a temporary directory removed afterwards. The
     configs are read from `root`: the repository, or a workshop checkpoint of it.
-    With `room`, the collector receives OTLP on every interface (see ROOM_ENV).
+    With `room`, the collector receives OTLP on every interface (see ROOM_ENV); with
+    `views` too, the room's read-only front serves the UIs and queries (urls["room_view"]).
     """
     busy = [port for ports in PORTS.values() for port in ports if port_in_use(port)]
     if busy:
@@ -243,17 +248,33 @@ def running_stack(
             launch(process, env, data_dir)
             started.append(process)
         wait_until_ready(started, timeout)
-        yield Stack(URLS, {p.name: p for p in started}, env, data_dir)
+        urls = dict(URLS)
+        if room and views:
+            address = network_address()
+            front = read_only_front.start(address, {p.name for p in started})
+            cleanup.callback(front.server_close)
+            cleanup.callback(front.shutdown)
+            urls["room_view"] = f"http://{address}:{read_only_front.PORT}"
+        yield Stack(urls, {p.name: p for p in started}, env, data_dir)
 
 
-def room_mode(environ=os.environ) -> bool:
-    """Whether ROOM asks for room mode: 1, true or yes; unset, empty, 0, false or no do not."""
-    value = environ.get("ROOM", "").strip().lower()
+def room_mode(environ=os.environ, variable: str = "ROOM") -> bool:
+    """Whether ROOM (or ROOM_VIEWS) asks for it: 1, true or yes; unset, empty, 0, false or
+    no do not."""
+    value = environ.get(variable, "").strip().lower()
     if value in ("1", "true", "yes"):
         return True
     if value in ("", "0", "false", "no"):
         return False
-    raise ValueError(f"ROOM={value[:20]!r}: use ROOM=1 for room mode, or leave ROOM unset")
+    raise ValueError(f"{variable}={value[:20]!r}: use {variable}=1, or leave {variable} unset")
+
+
+def room_views(environ=os.environ) -> bool:
+    """Whether ROOM_VIEWS=1 asks for the room's read-only view; only in room mode."""
+    views = room_mode(environ, "ROOM_VIEWS")
+    if views and not room_mode(environ):
+        raise ValueError("ROOM_VIEWS=1 is for room mode: ROOM=1 ROOM_VIEWS=1 make stack")
+    return views
 
 
 def network_address() -> str:
@@ -269,16 +290,28 @@ def network_address() -> str:
             return "<this machine's address>"
 
 
-def print_room_instructions() -> None:
+def print_room_instructions(room_view: str | None) -> None:
     address = network_address()
     print(
         f"Room mode: the collector receives OTLP from the room's network on {address}, "
-        f"ports {ROOM_PORTS['otlp_grpc']} (gRPC) and {ROOM_PORTS['otlp_http']} (HTTP); "
-        "everything else stays on 127.0.0.1. Each learner runs:\n"
-        f"  OTEL_EXPORTER_OTLP_ENDPOINT=http://{address}:{ROOM_PORTS['otlp_grpc']} "
-        "LEARNER=<their name> make run\n"
-        "`make room` shows each learner's progress."
+        f"ports {ROOM_PORTS['otlp_grpc']} (gRPC) and {ROOM_PORTS['otlp_http']} (HTTP)."
     )
+    if room_view:
+        print(
+            f"The room's read-only view is at {room_view}: everyone's workshop telemetry, "
+            "in the UIs and query APIs, and nothing that writes. Give this address out; "
+            "each learner runs:\n"
+            f"  ROOM_URL={room_view} LEARNER=<their name> make run\n"
+            f"  ROOM_URL={room_view} LEARNER=<their name> make check SECTION=<n>"
+        )
+    else:
+        print(
+            "Everything else stays on 127.0.0.1 (ROOM_VIEWS=1 shares a read-only view). "
+            "Each learner runs:\n"
+            f"  OTEL_EXPORTER_OTLP_ENDPOINT=http://{address}:{ROOM_PORTS['otlp_grpc']} "
+            "LEARNER=<their name> make run"
+        )
+    print("`make room` shows each learner's progress.")
 
 
 def main() -> None:
@@ -288,7 +321,7 @@ def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     try:
-        room = room_mode()
+        room, views = room_mode(), room_views()
     except ValueError as error:
         raise SystemExit(str(error)) from None
     # A fixed place, so the logs are easy to find; emptied at every start.
@@ -297,13 +330,13 @@ def main() -> None:
     data_dir.mkdir(parents=True)
     started = time.monotonic()
     try:
-        with running_stack(data_dir=data_dir, room=room):
+        with running_stack(data_dir=data_dir, room=room, views=views) as stack:
             print(f"platform ready in {time.monotonic() - started:.0f} s (logs in {data_dir}):")
             width = max(map(len, WHERE_TO_LOOK))
             for url, what in WHERE_TO_LOOK.items():
                 print(f"  {url:<{width}}  {what}")
             if room:
-                print_room_instructions()
+                print_room_instructions(stack.urls.get("room_view"))
             print("Ctrl-C to stop.")
             signal.pause()
     except KeyboardInterrupt:

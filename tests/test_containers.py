@@ -144,6 +144,12 @@ def test_tempo_config_is_in_the_tempo_3_shape():
     assert "traces_storage" not in generator
     # Service graphs for Grafana's service map; span metrics come from the collector.
     assert config["overrides"]["defaults"]["metrics_generator"]["processors"] == ["service-graphs"]
+    # Each edge names its learner, which the dashboard's service graph picks (room mode).
+    service_graphs = generator["processor"]["service_graphs"]
+    assert service_graphs == {
+        "dimensions": ["service.namespace"],
+        "enable_client_server_prefix": True,
+    }
     [remote_write] = generator["storage"]["remote_write"]
     assert remote_write["url"] == "http://prometheus:9090/api/v1/write"
     # The collector reaches Tempo from another container.

@@ -27,6 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
         GATEWAY_URL=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8081"),
         # The total time a form submission may take, the backends' calls included.
         REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "10")),
+        # Where a trace can be seen, "{trace_id}" standing for its id: the page then links
+        # its trace id there. In a room, from the room's address (workshop/room_address.py).
+        TRACE_UI_URL=os.environ.get("TRACE_UI_URL", ""),
     )
     app.config.update(config or {})
 
@@ -69,6 +72,19 @@ def error_page(error: HTTPException):
 def page(location: str, answer: Answer | None = None, error: str | None = None, status: int = 200):
     trace_id = current_trace_id()  # shown under the answer, to look the request up in Grafana
     html = render_template(
-        "index.html", location=location, answer=answer, error=error, trace_id=trace_id
+        "index.html",
+        location=location,
+        answer=answer,
+        error=error,
+        trace_id=trace_id,
+        trace_url=trace_link(trace_id),
     )
     return html, status
+
+
+def trace_link(trace_id: str | None) -> str | None:
+    """Where the page links its trace id: TRACE_UI_URL with the id in it, if it is set."""
+    template = current_app.config["TRACE_UI_URL"]
+    if not trace_id or not template.startswith(("http://", "https://")):
+        return None
+    return template.replace("{trace_id}", trace_id)
