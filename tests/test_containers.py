@@ -5,6 +5,7 @@ run natively in the other tests. These tests keep the two ways of running in ste
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,13 +23,13 @@ BIN = Path(sys.executable).parent
 DOCKERFILES = sorted(ROOT.glob("frontend/Dockerfile")) + sorted(ROOT.glob("backend/*/Dockerfile"))
 
 
-def compose_config(*files: str, profile: str | None = None) -> dict:
+def compose_config(*files: str, profile: str | None = None, env: dict | None = None) -> dict:
     arguments = [a for f in files for a in ("-f", f)]
     if profile:
         arguments += ["--profile", profile]  # "*": every profile, such as the load generator
     result = subprocess.run(
         [BIN / "docker-compose", *arguments, "config", "--format", "json"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})},
     )  # fmt: skip
     return json.loads(result.stdout)
 
@@ -197,6 +198,27 @@ def test_room_mode_opens_only_the_collectors_otlp_ports_to_the_network():
     assert opened == {("otel-collector", port): "0.0.0.0" for port in ROOM_PORTS.values()}
     # The rest is as without room mode, and nothing is published twice.
     assert room.keys() == alone.keys()
+
+
+ROOM_FILES = ("docker-compose.yml", "docker-compose.room.yml")
+
+
+def test_room_mode_shares_grafana_read_only_when_asked():
+    """ROOM_VIEWS_ADDRESS=0.0.0.0 opens Grafana, and nothing else, to the room."""
+    shared = compose_config(*ROOM_FILES, env={"ROOM_VIEWS_ADDRESS": "0.0.0.0"})["services"]
+    opened = {key for key, host in published_ports(shared).items() if host != "127.0.0.1"}
+
+    assert opened == {("grafana", 3000)} | {("otel-collector", p) for p in ROOM_PORTS.values()}
+
+
+def test_in_room_mode_grafana_lets_everyone_in_as_a_viewer_who_saves_nothing():
+    alone = compose_config("docker-compose.yml")["services"]["grafana"]["environment"]
+    room = compose_config(*ROOM_FILES)["services"]["grafana"]["environment"]
+
+    assert alone["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Admin"  # a learner's own, on 127.0.0.1
+    assert room["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert room["GF_AUTH_DISABLE_LOGIN_FORM"] == "true"  # no one signs in as more
+    assert room["GF_QUERY_HISTORY_ENABLED"] == room["GF_SNAPSHOTS_ENABLED"] == "false"
 
 
 # Memory: what a learner's laptop must give Docker (docs/facilitators.md, "What a laptop needs").

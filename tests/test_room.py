@@ -1,14 +1,18 @@
 """Room mode: one platform for a whole room, each learner seeing their own telemetry.
 
-The native platform runs in room mode (ROOM=1 make stack): the collector receives OTLP on
-this machine's network address, everything else stays on 127.0.0.1. Two learners send
-to it from that address, as from other machines: ada from the checkpoint at the start
-of section 2 (metrics done), grace-h from the finished code. The self-checks with
-LEARNER set, the room view (`make room`) and the dashboard's learner picker must each
-tell them apart.
+The native platform runs in room mode with its read-only view (ROOM=1 ROOM_VIEWS=1 make
+stack): the collector receives OTLP on this machine's network address, and the read-only
+front (native/read_only_front.py) serves the UIs and queries there; the backends stay on
+127.0.0.1. Two learners send to it from that address, as from other machines, each with
+only the room's address and their name (ROOM_URL, LEARNER): ada from the checkpoint at
+the start of section 2 (metrics done), grace-h from the finished code. Their pages link
+their own traces through the front, their self-checks ask through it, and the room view
+(`make room`) and the dashboard's learner picker must each tell them apart. Nothing the
+front passes on writes (tests/test_read_only_front.py holds the table of what it refuses).
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,11 +21,21 @@ import pytest
 import requests
 import yaml
 
-from native.run_stack import PORTS, ROOM_PORTS, network_address, room_mode, running_stack
+from native import read_only_front
+from native.run_stack import (
+    PORTS,
+    ROOM_PORTS,
+    network_address,
+    room_mode,
+    room_views,
+    running_stack,
+)
+from tests.browser_like import submit
 from tests.grafana_queries import DASHBOARD, dashboard_records
 from tests.self_checks import run_check, services, until_passes
-from workshop import learners
-from workshop.backends import Prometheus
+from tests.test_read_only_front import REFUSED_REQUESTS
+from workshop import learners, room_address
+from workshop.backends import Prometheus, wait_for
 from workshop.check import SECTIONS, for_learner
 from workshop.checkpoints import ROOT, write_checkpoint
 
@@ -109,24 +123,81 @@ def test_a_room_value_that_means_nothing_is_refused():
         room_mode({"ROOM": "please"})
 
 
+def test_the_rooms_view_is_asked_for_explicitly_and_only_in_room_mode():
+    assert room_views({"ROOM": "1", "ROOM_VIEWS": "1"}) is True
+    assert room_views({"ROOM": "1"}) is False
+    with pytest.raises(ValueError, match="ROOM=1 ROOM_VIEWS=1"):
+        room_views({"ROOM_VIEWS": "1"})
+
+
+def test_the_rooms_address_sets_where_a_learner_sends_links_and_checks():
+    room = {"ROOM_URL": "http://192.168.1.10:8000/"}
+
+    assert room_address.with_room(room) == {
+        **room,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://192.168.1.10:4317",
+        "TRACE_UI_URL": "http://192.168.1.10:8000/trace/{trace_id}",
+        "PROMETHEUS_URL": "http://192.168.1.10:8000",
+    }
+    # What the learner sets explicitly wins; outside a room nothing changes.
+    mine = {**room, "PROMETHEUS_URL": "http://127.0.0.1:9090"}
+    assert room_address.with_room(mine)["PROMETHEUS_URL"] == "http://127.0.0.1:9090"
+    assert room_address.with_room({"A": "1"}) == {"A": "1"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["192.168.1.10:8000", "https://192.168.1.10:8000", "http://:8000", "http://host:port",
+     "http://host:8000/path", "http://host:8000/?x=1", "javascript:alert(1)"],
+)  # fmt: skip
+def test_a_room_address_that_is_not_one_is_refused_with_an_example(value):
+    with pytest.raises(room_address.RoomURLError, match="like http://192.168.1.10:8000"):
+        room_address.room_url({"ROOM_URL": value})
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["native/run_services.py"], ["-m", "workshop.check", "3"]],
+    ids=["make run", "make check"],
+)
+def test_a_bad_room_address_stops_make_run_and_make_check_with_a_message(command):
+    result = subprocess.run(
+        [sys.executable, *command],
+        cwd=ROOT,
+        env={**os.environ, "ROOM_URL": "192.168.1.10"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "is not a room's address" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # nothing started
+
+
 # --- One platform, two learners ------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory):
-    """The platform in room mode, as `ROOM=1 make stack` runs it."""
+    """The platform in room mode, as `ROOM=1 ROOM_VIEWS=1 make stack` runs it."""
     assert not ADDRESS.startswith("127."), "this machine needs an address on a network"
     assert not ADDRESS.startswith("<"), "this machine needs an address on a network"
-    with running_stack(data_dir=tmp_path_factory.mktemp("room"), room=True) as platform:
+    data_dir = tmp_path_factory.mktemp("room")
+    with running_stack(data_dir=data_dir, room=True, views=True) as platform:
         yield platform
 
 
 def learner_env(room, name: str, running=None) -> dict[str, str]:
-    """What a learner's machine sets: the facilitator's collector, by network address."""
+    """What a learner's machine sets: the room's address and their name, nothing else.
+
+    The services' fixture sends to the platform's collector on loopback unless told
+    otherwise: empty, it is the room's address that says where.
+    """
     env = {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{ADDRESS}:{ROOM_PORTS['otlp_grpc']}",
+        "ROOM_URL": room.urls["room_view"],
         "LEARNER": name,
-        "PROMETHEUS_URL": room.urls["prometheus"],  # the checks run on the facilitator's
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
     }
     if running:
         env["FRONTEND_PORT"] = running.urls["frontend"].rsplit(":", 1)[1]
@@ -150,11 +221,73 @@ def learners_running(room, tmp_path_factory):
         yield env
 
 
-def test_only_the_collectors_otlp_ports_are_reachable_from_the_network(room):
+def test_only_the_collectors_otlp_ports_and_the_read_only_front_are_reachable(room):
     assert all(reachable(port) for port in ROOM_PORTS.values())
+    assert reachable(read_only_front.PORT)
     others = [port for ports in PORTS.values() for port in ports if port not in ROOM_PORTS.values()]
     assert [port for port in others if reachable(port)] == []
     assert all(reachable(port, "127.0.0.1") for port in others if port != 8888)
+
+
+def test_the_fronts_page_links_the_uis_of_the_platform(room):
+    page = requests.get(room.urls["room_view"], timeout=10)
+
+    assert page.status_code == 200
+    assert '<a href="/query">Prometheus' in page.text
+    assert '<a href="/select/vmui/">VictoriaLogs' in page.text
+    assert requests.get(room.urls["room_view"] + "/select/vmui/", timeout=10).status_code == 200
+
+
+def trace_seen_through_the_front(room_view: str, page: requests.Response) -> str:
+    """Follow the page's trace link, as a learner clicks it; the trace as the front shows it."""
+    link = re.search(r'id="trace-link" href="([^"]+)"', page.text).group(1)
+    assert link.startswith(room_view + "/trace/"), link
+    followed = requests.get(link, timeout=10)
+    assert followed.status_code == 200, followed.text
+    assert followed.url.startswith(room_view)  # the redirect stays on the front
+    return followed.text
+
+
+def test_each_learner_follows_their_pages_trace_link_to_their_own_trace(room, learners_running):
+    for name, other in ((ADA, GRACE), (GRACE, ADA)):
+        frontend = f"http://127.0.0.1:{learners_running[name]['FRONTEND_PORT']}"
+        page = submit(frontend, "Nairobi")
+        trace_id = re.search(r'id="trace-id">([0-9a-f]{32})<', page.text).group(1)
+
+        def their_trace(page=page, trace_id=trace_id):
+            shown = trace_seen_through_the_front(room.urls["room_view"], page)
+            return shown if trace_id in shown and '"frontend"' in shown else None
+
+        shown = wait_for(their_trace, timeout=60)
+        assert shown, f"{name}'s trace {trace_id} did not show through the front"
+        assert f'"{name}"' in shown  # their service.namespace, on their spans
+        assert f'"{other}"' not in shown
+
+
+@pytest.mark.parametrize(("backend", "method", "path"), REFUSED_REQUESTS)
+def test_every_write_or_admin_request_is_refused_by_the_front(room, backend, method, path):
+    response = requests.request(method, room.urls["room_view"] + path, data=b"x", timeout=10)
+
+    assert response.status_code == 403, (backend, response.text)
+    assert response.text == read_only_front.REFUSED
+
+
+@pytest.mark.parametrize(
+    ("url", "path", "body"),
+    [
+        ("prometheus", "/api/v1/write", b"not snappy"),
+        ("victoria_logs", "/insert/jsonline", b'{"_msg":"written from the room"}'),
+    ],
+)
+def test_the_refused_writes_are_real_paths_that_the_backends_accept_on_loopback(
+    room, url, path, body
+):
+    """The negative control: it is the front that refuses them, not the backends."""
+    direct = requests.post(room.urls[url] + path, data=body, timeout=10)
+    through_the_front = requests.post(room.urls["room_view"] + path, data=body, timeout=10)
+
+    assert direct.status_code not in (403, 404), direct.text
+    assert through_the_front.status_code == 403
 
 
 @pytest.mark.parametrize("section", [1, 2, 3, 4, 5])

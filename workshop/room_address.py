@@ -54,5 +54,6 @@ def settings(environ=os.environ) -> dict[str, str]:
 
 
 def with_room(environ: dict[str, str]) -> dict[str, str]:
-    """The environment, with what ROOM_URL sets wherever the environment does not say."""
-    return {**settings(environ), **environ}
+    """The environment, with what ROOM_URL sets wherever the environment does not say
+    (a variable set empty says nothing)."""
+    return {**environ, **{k: v for k, v in settings(environ).items() if not environ.get(k)}}
