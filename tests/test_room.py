@@ -41,6 +41,7 @@ from workshop.checkpoints import ROOT, write_checkpoint
 
 ADDRESS = network_address()
 ADA, GRACE = "ada", "grace-h"  # a hyphen: names are used in regexes too
+ALAN = "alan"  # a third, with the finished code too, for the trace links
 
 
 def reachable(port: int, host: str = ADDRESS) -> bool:
@@ -238,30 +239,50 @@ def test_the_fronts_page_links_the_uis_of_the_platform(room):
     assert requests.get(room.urls["room_view"] + "/select/vmui/", timeout=10).status_code == 200
 
 
+# A trace store's page for one trace, and the API its page reads the trace from.
+TRACE_DATA = {"/zipkin/traces/": "/zipkin/api/v2/trace/", "/api/traces/": "/api/traces/"}
+
+
 def trace_seen_through_the_front(room_view: str, page: requests.Response) -> str:
-    """Follow the page's trace link, as a learner clicks it; the trace as the front shows it."""
+    """Follow the page's trace link, as a learner clicks it; the trace, as the page it
+    leads to reads it through the front."""
     link = re.search(r'id="trace-link" href="([^"]+)"', page.text).group(1)
     assert link.startswith(room_view + "/trace/"), link
     followed = requests.get(link, timeout=10)
     assert followed.status_code == 200, followed.text
     assert followed.url.startswith(room_view)  # the redirect stays on the front
-    return followed.text
+    path = followed.url.removeprefix(room_view)
+    [(page_path, api_path)] = [(p, a) for p, a in TRACE_DATA.items() if path.startswith(p)]
+    data = requests.get(room_view + path.replace(page_path, api_path), timeout=10)
+    assert data.status_code == 200, data.text
+    return data.text
 
 
-def test_each_learner_follows_their_pages_trace_link_to_their_own_trace(room, learners_running):
-    for name, other in ((ADA, GRACE), (GRACE, ADA)):
-        frontend = f"http://127.0.0.1:{learners_running[name]['FRONTEND_PORT']}"
-        page = submit(frontend, "Nairobi")
-        trace_id = re.search(r'id="trace-id">([0-9a-f]{32})<', page.text).group(1)
+def test_each_learner_follows_their_pages_trace_link_to_their_own_trace(
+    room, learners_running, tmp_path
+):
+    """grace-h and alan (the finished code, both) each reach their own trace, not the other's.
+    ada's code shows no trace id yet (section 4 adds it), so her page links nothing."""
+    ada_page = submit(f"http://127.0.0.1:{learners_running[ADA]['FRONTEND_PORT']}", "Lima")
+    assert ada_page.status_code == 200 and "trace-link" not in ada_page.text
 
-        def their_trace(page=page, trace_id=trace_id):
-            shown = trace_seen_through_the_front(room.urls["room_view"], page)
-            return shown if trace_id in shown and '"frontend"' in shown else None
+    with services(room, tmp_path, env=learner_env(room, ALAN)) as alan:
+        frontends = {
+            GRACE: f"http://127.0.0.1:{learners_running[GRACE]['FRONTEND_PORT']}",
+            ALAN: alan.urls["frontend"],
+        }
+        for name, other in ((GRACE, ALAN), (ALAN, GRACE)):
+            page = submit(frontends[name], "Nairobi")
+            trace_id = re.search(r'id="trace-id">([0-9a-f]{32})<', page.text).group(1)
 
-        shown = wait_for(their_trace, timeout=60)
-        assert shown, f"{name}'s trace {trace_id} did not show through the front"
-        assert f'"{name}"' in shown  # their service.namespace, on their spans
-        assert f'"{other}"' not in shown
+            def their_trace(page=page, trace_id=trace_id):
+                shown = trace_seen_through_the_front(room.urls["room_view"], page)
+                return shown if trace_id in shown and '"frontend"' in shown else None
+
+            shown = wait_for(their_trace, timeout=60)
+            assert shown, f"{name}'s trace {trace_id} did not show through the front"
+            assert f'"{name}"' in shown  # their service.namespace, on their spans
+            assert f'"{other}"' not in shown
 
 
 @pytest.mark.parametrize(("backend", "method", "path"), REFUSED_REQUESTS)
