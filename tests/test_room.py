@@ -84,21 +84,32 @@ def test_the_name_joins_the_resource_attributes_the_environment_sets():
 
 
 @pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"LEARNER": "Robert'); DROP TABLE students;--"},
+         "is not a learner name: use 1 to 32 lowercase letters"),
+        ({"ROOM_URL": "192.168.1.10"}, "is not a room's address"),
+    ],
+    ids=["LEARNER", "ROOM_URL"],
+)  # fmt: skip
+@pytest.mark.parametrize(
     "command",
     [["native/run_services.py"], ["-m", "workshop.check", "3"]],
     ids=["make run", "make check"],
 )
-def test_a_bad_name_stops_make_run_and_make_check_with_a_message_not_a_traceback(command):
+def test_a_bad_setting_stops_make_run_and_make_check_with_a_message_not_a_traceback(
+    command, setting, message
+):
     result = subprocess.run(
         [sys.executable, *command],
         cwd=ROOT,
-        env={**os.environ, "LEARNER": "Robert'); DROP TABLE students;--"},
+        env={**os.environ, **setting},
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert result.returncode != 0
-    assert "is not a learner name: use 1 to 32 lowercase letters" in result.stderr
+    assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""  # nothing started
 
@@ -154,26 +165,6 @@ def test_the_rooms_address_sets_where_a_learner_sends_links_and_checks():
 def test_a_room_address_that_is_not_one_is_refused_with_an_example(value):
     with pytest.raises(room_address.RoomURLError, match="like http://192.168.1.10:8000"):
         room_address.room_url({"ROOM_URL": value})
-
-
-@pytest.mark.parametrize(
-    "command",
-    [["native/run_services.py"], ["-m", "workshop.check", "3"]],
-    ids=["make run", "make check"],
-)
-def test_a_bad_room_address_stops_make_run_and_make_check_with_a_message(command):
-    result = subprocess.run(
-        [sys.executable, *command],
-        cwd=ROOT,
-        env={**os.environ, "ROOM_URL": "192.168.1.10"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode != 0
-    assert "is not a room's address" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""  # nothing started
 
 
 # --- One platform, two learners ------------------------------------------------------------
