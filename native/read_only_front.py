@@ -103,6 +103,9 @@ UPSTREAM_TIMEOUT = 30  # s, for a backend to connect, or send the next piece of 
 RESPONSE_DEADLINE = 300  # s, for a whole answer: a live tail or event stream then reconnects
 PIECE = 64 * 1024
 TRACE_ID = re.compile(r"/trace/([0-9a-f]{32})")
+# A request's target as a browser sends it: a path and a query, printable ASCII, no
+# spaces (no absolute URL, no control character for a backend to read its own way).
+TARGET = re.compile(r"/[!-~]*")
 
 # Headers that describe a connection, not the content: never passed on (RFC 9110, 7.6.1).
 HOP_BY_HOP = {
@@ -173,7 +176,9 @@ class Handler(BaseHTTPRequestHandler):
         self.answer()
 
     def answer(self) -> None:
-        path = urlsplit(self.path).path
+        if not TARGET.fullmatch(self.path):
+            return self.refuse()
+        path = self.path.partition("?")[0]
         if self.command == "GET" and path == "/":
             return self.send_own(HTTPStatus.OK, index_page(self.views), "text/html")
         if self.command == "GET" and (match := TRACE_ID.fullmatch(path)):

@@ -299,8 +299,8 @@ def print_room_instructions(room_view: str | None) -> None:
     if room_view:
         print(
             f"The room's read-only view is at {room_view}: everyone's workshop telemetry, "
-            "in the UIs and query APIs, and nothing that writes. Give this address out; "
-            "each learner runs:\n"
+            "in the UIs and query APIs, and nothing that writes (start again without "
+            "ROOM_VIEWS=1 to stop sharing it). Give this address out; each learner runs:\n"
             f"  ROOM_URL={room_view} LEARNER=<their name> make run\n"
             f"  ROOM_URL={room_view} LEARNER=<their name> make check SECTION=<n>"
         )

@@ -236,6 +236,25 @@ def test_a_write_or_admin_request_is_refused_and_never_reaches_the_backend(
     assert Backend.seen == []
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"http://127.0.0.1:9090/api/v1/write",  # an absolute URL, as to a proxy
+        b"/api/v1/query?query=up\x01",  # a control character
+        b"/api/v1/query?query=\xc3\xa9",  # raw UTF-8: browsers percent-encode it
+        b"*",
+    ],
+)
+def test_a_target_that_is_not_a_plain_path_and_query_is_refused(front, target):
+    host, port = front.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b"".join(iter(lambda: sock.recv(4096), b""))
+
+    assert answer.startswith(b"HTTP/1.1 403 "), answer[:80]
+    assert Backend.seen == []
+
+
 def test_a_post_that_is_not_a_query_form_is_refused(front):
     as_json = requests.post(f"{front}/api/v1/query", json={"query": "up"}, timeout=5)
     too_big = requests.post(f"{front}/api/v1/query", data={"query": "x" * 70_000}, timeout=5)
