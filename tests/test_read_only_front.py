@@ -6,16 +6,21 @@ percent signs, oversized forms), and that no answer of the front's own repeats t
 request. tests/test_room.py runs the same front in front of the real platform.
 """
 
+import re
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from native import read_only_front
 from native.read_only_front import REFUSED, VIEWS, View, route
+from tests.readme import all_text
+
+SAMPLE_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 # --- The allow-list, without a network -----------------------------------------------------
 
@@ -104,6 +109,30 @@ def test_the_allow_list_passes_on_each_uis_and_queries_paths(name, method, path)
 @pytest.mark.parametrize(("name", "method", "path"), REFUSED_REQUESTS)
 def test_the_allow_list_names_no_write_or_admin_path(name, method, path):
     assert route(VIEWS, method, path.split("?")[0]) is None
+
+
+# Every native look-at address the docs give, by the port of the backend it names.
+LOOK_AT = re.compile(r"http://127\.0\.0\.1:(\d+)(/[^\s)`\"'>,]*)")
+PLACEHOLDER = re.compile(r"<[^/]*")  # /api/traces/<trace id>
+
+
+def look_at_addresses() -> list[tuple[int, str]]:
+    found = {(int(port), path) for port, path in LOOK_AT.findall(all_text())}
+    return sorted((port, PLACEHOLDER.sub(SAMPLE_TRACE_ID, path)) for port, path in found)
+
+
+@pytest.mark.parametrize(("port", "path"), look_at_addresses())
+def test_every_look_at_address_of_the_docs_works_through_the_front(port, path):
+    """docs/facilitators.md: in a room, each takes the room's address and keeps its path."""
+    backends = {urlsplit(view.upstream).port: view.name for view in VIEWS}
+    if port not in backends:  # a service of the learner's own, or the collector
+        return
+    view = route(VIEWS, "GET", path.partition("?")[0])
+    assert view is not None and view.name == backends[port], path
+
+
+def test_the_docs_give_look_at_addresses_of_each_backend():
+    assert {9090, 9428, 16686} <= {port for port, _ in look_at_addresses()}
 
 
 def test_no_two_backends_answer_the_same_path():

@@ -30,7 +30,7 @@ from native.run_stack import (
     room_views,
     running_stack,
 )
-from tests.browser_like import submit
+from tests.browser_like import submit, trace_id_of
 from tests.grafana_queries import DASHBOARD, dashboard_records
 from tests.self_checks import run_check, services, until_passes
 from tests.test_read_only_front import REFUSED_REQUESTS
@@ -265,7 +265,7 @@ def test_each_learner_follows_their_pages_trace_link_to_their_own_trace(
         }
         for name, other in ((GRACE, ALAN), (ALAN, GRACE)):
             page = submit(frontends[name], "Nairobi")
-            trace_id = re.search(r'id="trace-id">([0-9a-f]{32})<', page.text).group(1)
+            trace_id = trace_id_of(page)
 
             def their_trace(page=page, trace_id=trace_id):
                 shown = trace_seen_through_the_front(room.urls["room_view"], page) or ""
