@@ -230,6 +230,29 @@ def test_the_fronts_page_links_the_uis_of_the_platform(room):
     assert requests.get(room.urls["room_view"] + "/select/vmui/", timeout=10).status_code == 200
 
 
+def test_the_uis_query_forms_pass_through_the_front_and_find_a_learners_telemetry(
+    room, learners_running
+):
+    """As Prometheus' PromQL editor and VictoriaLogs' vmui send them: POSTed forms."""
+    view = room.urls["room_view"]
+
+    def metrics(name: str) -> list:
+        query = {"query": f'target_info{{service_namespace="{name}"}}'}
+        response = requests.post(f"{view}/api/v1/query", data=query, timeout=10)
+        response.raise_for_status()
+        return response.json()["data"]["result"]
+
+    def logs(name: str) -> list[str]:
+        query = {"query": f'service.namespace:="{name}"', "limit": "10"}
+        response = requests.post(f"{view}/select/logsql/query", data=query, timeout=10)
+        response.raise_for_status()
+        return response.text.splitlines()
+
+    assert metrics(GRACE) and metrics(ADA) and metrics("nobody") == []
+    assert wait_for(lambda: logs(GRACE), timeout=30)
+    assert logs("nobody") == []
+
+
 # A trace store's page for one trace, and the API its page reads the trace from.
 TRACE_DATA = {"/zipkin/traces/": "/zipkin/api/v2/trace/", "/api/traces/": "/api/traces/"}
 
