@@ -351,6 +351,28 @@ def test_a_client_that_stops_sending_is_dropped(front, monkeypatch):
         assert time.monotonic() - started < 3
 
 
+def test_requests_at_once_are_bounded_and_one_over_the_bound_is_dropped(backend, monkeypatch):
+    """With room for one request at a time, a second one waits CLIENT_TIMEOUT, then is
+    dropped unanswered; the first is served in full."""
+    monkeypatch.setattr(read_only_front, "CLIENT_TIMEOUT", 0.5)
+    server = read_only_front.Front(("127.0.0.1", 0), [View("p", backend, "/api/v1/silent")])
+    server.slots = threading.BoundedSemaphore(1)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/api/v1/silent"
+    try:
+        results: list = []
+        first = threading.Thread(target=lambda: results.append(requests.get(url, timeout=10)))
+        first.start()
+        time.sleep(0.3)  # the first holds the only slot
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, timeout=10)
+        first.join()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [response.status_code for response in results] == [200]
+
+
 def test_a_redirect_to_the_backends_own_address_stays_on_the_front(front):
     response = requests.get(f"{front}/api/v1/moved", allow_redirects=False, timeout=5)
 
