@@ -14,7 +14,7 @@ name is refused. The backends' paths do not overlap, so each UI works at the fro
 as it does on its own port, and a look-at link takes the room's address unchanged.
 
 Every wait has a deadline, a response streams through in pieces, the number of requests at
-once is bounded, and an error page never repeats what the request said.
+once is bounded, and an answer of the front's own never repeats what the request said.
 """
 
 import html
@@ -97,8 +97,10 @@ WHAT = {
 READ_METHODS = {"GET", "HEAD"}
 FORM = "application/x-www-form-urlencoded"
 MAX_QUERY_BODY = 64 * 1024  # a PromQL or LogsQL query in a form: far less
-MAX_REQUESTS_AT_ONCE = 64  # more wait outside: a room's browsers and checks need far fewer
-CLIENT_TIMEOUT = 30  # s, for a client to send its request, or take a piece of the answer
+# Connections at once, each with a thread: a browser keeps up to 6 open, and a room may
+# hold 60 learners. More wait outside, in the listening socket's queue.
+MAX_CONNECTIONS = 400
+CLIENT_TIMEOUT = 10  # s, for a client to send its request (or its next one), or take a piece
 UPSTREAM_TIMEOUT = 30  # s, for a backend to connect, or send the next piece of its answer
 RESPONSE_DEADLINE = 300  # s, for a whole answer: a live tail or event stream then reconnects
 PIECE = 64 * 1024
@@ -294,13 +296,13 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Front(ThreadingHTTPServer):
-    """A thread per connection, at most MAX_REQUESTS_AT_ONCE of them."""
+    """A thread per connection, at most MAX_CONNECTIONS of them."""
 
     daemon_threads = True
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], views: list[View]):
-        self.slots = threading.BoundedSemaphore(MAX_REQUESTS_AT_ONCE)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         handler = type("RoomHandler", (Handler,), {"views": views})
         super().__init__(address, handler)
 

@@ -351,9 +351,9 @@ def test_a_client_that_stops_sending_is_dropped(front, monkeypatch):
         assert time.monotonic() - started < 3
 
 
-def test_requests_at_once_are_bounded_and_one_over_the_bound_is_dropped(backend, monkeypatch):
-    """With room for one request at a time, a second one waits CLIENT_TIMEOUT, then is
-    dropped unanswered; the first is served in full."""
+def test_connections_at_once_are_bounded_and_one_over_the_bound_is_dropped(backend, monkeypatch):
+    """With room for one connection at a time, a second one waits CLIENT_TIMEOUT, then
+    is dropped unanswered; the first is served in full."""
     monkeypatch.setattr(read_only_front, "CLIENT_TIMEOUT", 0.5)
     server = read_only_front.Front(("127.0.0.1", 0), [View("p", backend, "/api/v1/silent")])
     server.slots = threading.BoundedSemaphore(1)
