@@ -20,7 +20,8 @@ GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
 .PHONY: help run stack test backends benchmark profile stack-latency footprint checkout solution \
-	status check load zero-code kit alerts room diagram screenshots update-tle fault
+	status check load zero-code kit alerts room diagram screenshots update-tle fault \
+	outdated zero-code-tree
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -28,7 +29,7 @@ help: ## Show the targets
 run: $(VENV)/.runtime ## Run the four services natively (frontend: http://127.0.0.1:8080)
 	$(VENV_PYTHON) native/run_services.py
 
-stack: $(VENV)/.runtime ## Run the telemetry platform natively (collector, Prometheus, Jaeger, VictoriaLogs)
+stack: $(VENV)/.runtime ## Run the telemetry platform natively (collector, Prometheus, Jaeger, VictoriaLogs, Zipkin)
 	$(VENV_PYTHON) native/run_stack.py
 
 test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, format check and the whole test suite
@@ -36,7 +37,7 @@ test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, 
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m pytest
 
-backends: $(VENV)/.runtime ## Build the collector, Prometheus (and promtool), Jaeger and VictoriaLogs (needs Go)
+backends: $(VENV)/.runtime ## Build the native platform (needs Go, and Node.js for Prometheus' UI); fetch Zipkin
 	$(VENV_PYTHON) native/build_backends.py
 
 benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and the collector down
@@ -77,6 +78,10 @@ load: $(VENV)/.runtime ## Submit the form once a second (RATE=5 for more, with O
 zero-code: $(VENV)/.workshop ## Run the uninstrumented code under opentelemetry-instrument
 	$(VENV_PYTHON) native/run_services.py --zero-code
 
+# Docker's zero-code run (docker-compose.zero-code.yml) mounts the code this writes.
+zero-code-tree: $(VENV)/.workshop ## Write the code of section 0 for Docker's zero-code run (section 7)
+	$(VENV_PYTHON) -c "from native.run_services import write_zero_code_tree; print(write_zero_code_tree())"
+
 kit: $(VENV)/.dev ## Put every package and image the learners need in kit/, for a room without Wi-Fi
 	$(VENV_PYTHON) -m workshop.kit $(KIT_DIR)
 
@@ -90,6 +95,9 @@ diagram: ## Redraw docs/images/architecture.svg from docs/images/architecture.do
 
 screenshots: $(VENV)/.dev ## Retake the docs' screenshots of the frontend in Chromium
 	SCREENSHOT_DIR=docs/images $(VENV_PYTHON) -m pytest frontend/tests/test_browser.py
+
+outdated: $(VENV)/.dev ## For maintainers: list the pins with newer releases (needs the internet)
+	$(VENV_PYTHON) -m workshop.outdated
 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
 	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update

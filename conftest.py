@@ -18,6 +18,10 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from werkzeug.serving import make_server
 
+import gateway
+import geolocator
+import iss_distance
+import webapp
 from common import telemetry as common_telemetry
 from common.server import create_server
 from native.run_stack import running_stack
@@ -117,6 +121,25 @@ def serve_with_waitress() -> Iterator[Callable[[Flask], tuple[str, int]]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture(scope="module")
+def services_under_waitress(serve_with_waitress) -> dict[str, tuple[str, int]]:
+    """The four services, each alone (offline, its upstreams unset), under waitress, by
+    name. Each has one more route, /crash, that raises: to see how a bug is answered."""
+    apps = {
+        "frontend": webapp.create_app(),
+        "gateway": gateway.create_app(),
+        "geolocator": geolocator.create_app({"OFFLINE": True}),
+        "iss": iss_distance.create_app({"OFFLINE": True}),
+    }
+    for app in apps.values():
+        app.add_url_rule("/crash", view_func=_crash)
+    return {name: serve_with_waitress(app) for name, app in apps.items()}
+
+
+def _crash():
+    raise RuntimeError("a bug")
 
 
 @pytest.fixture(scope="module")

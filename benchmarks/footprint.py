@@ -43,7 +43,7 @@ from native.run_stack import PORTS, running_stack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_GENERATOR = "load generator"
-PLATFORM = list(PORTS)  # otelcol, prometheus, jaeger, victoria-logs
+PLATFORM = list(PORTS)  # otelcol, prometheus, jaeger, victoria-logs, zipkin
 APPLICATION = [service.name for service in SERVICES]
 SAMPLES_PER_SECOND = 4
 

@@ -1,7 +1,8 @@
-"""Before and after figures for the hardening of issue 8, one per "Why" of the issue.
+"""Before and after figures for the hardening of issues 8 and 18, one per "Why" of each.
 
     python benchmarks/hardening.py                  # this tree
     python benchmarks/hardening.py --root ../old    # another checkout, for "before"
+    python benchmarks/hardening.py hostile_hosts    # only the measures named
 
 The services run in this process under waitress on free local ports (through
 common/server.py where the tree has it, as `make run` serves them), offline and with
@@ -10,6 +11,7 @@ measurement, not a test: about a minute after the hardening, two before it.
 """
 
 import argparse
+import http.client
 import importlib.util
 import json
 import os
@@ -268,13 +270,113 @@ def connections(tree: Tree) -> None:
     show("a bare-LF request is held open", f"{seconds:.1f} s")
 
 
+def raw_exchange(url: str, data: bytes) -> bytes:
+    """Send raw bytes; the answer until the server closes, or what came before a reset."""
+    host, port = url.removeprefix("http://").split(":")
+    answer = b""
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(data)
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    return answer
+
+
+def status_of(answer: bytes) -> str:
+    return answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/") else "reset"
+
+
+def hostile_hosts(tree: Tree) -> None:
+    print("Host headers (issue 18): statuses for 64-char label, a..b, '.', xn--a")
+    for name, url in tree.urls.items():
+        statuses = [
+            status_of(raw_exchange(url, b"GET /healthz HTTP/1.1\r\nHost: %s\r\n"
+                                        b"Connection: close\r\n\r\n" % host))
+            for host in [b"a" * 64, b"a..b", b".", b"xn--a"]
+        ]  # fmt: skip
+        show(name, statuses)
+
+
+def health_under_a_stalled_upstream(tree: Tree) -> None:
+    print("Health, with the geolocator stalled and 8 form submissions waiting (issue 18)")
+    with raw.raw_upstream(raw.never_answers) as place_url:
+        gateway = tree.gateway(place_url, tree.urls["iss"])
+        frontend = tree.serve("frontend", GATEWAY_URL=gateway, REQUEST_BUDGET_SECONDS=4)
+        with ThreadPoolExecutor(8) as pool:
+            pages = [pool.submit(submit(frontend)) for _ in range(8)]
+            time.sleep(0.5)
+            for name, url in [("frontend", frontend), ("gateway", gateway)]:
+                _, seconds = timed(lambda url=url: requests.get(f"{url}/healthz", timeout=30))
+                show(f"{name} /healthz", f"{seconds * 1000:.0f} ms")
+            _, seconds = timed(lambda: requests.get(frontend, timeout=30))
+            show("frontend form (GET /)", f"{seconds * 1000:.0f} ms")
+            statuses = sorted(page.result().status_code for page in pages)
+        show("the 8 submissions", statuses)
+
+
+def edge_headers(tree: Tree) -> None:
+    print("Headers from a public client, and server-made errors (issue 18)")
+    frontend = tree.urls["frontend"]
+    answer, seconds = timed(
+        lambda: requests.post(
+            frontend, data={"location": "Paris"}, headers={"X-Request-Budget-Ms": "0"}, timeout=30
+        )  # fmt: skip
+    )
+    show("frontend; X-Request-Budget-Ms: 0", f"{outcome(answer, seconds)}: {shown_error(answer)}")
+    names = ["Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
+             "Referrer-Policy"]  # fmt: skip
+    for name, url in tree.urls.items():
+        answers = [requests.get(url, timeout=5),
+                   requests.get(url, headers={"X-Big": "a" * 300_000}, timeout=5)]  # fmt: skip
+        counts = [sum(header in answer.headers for header in names) for answer in answers]
+        show(f"{name}: security headers on a 200 / 431 (of 4)", counts)
+
+
+def refused_body(tree: Tree) -> None:
+    print("A 20 MB form from http.client, which sends no Expect: 100-continue (issue 18)")
+    host, port = tree.urls["frontend"].removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("POST", "/", body=b"x" * 20_000_000)
+        result = str(connection.getresponse().status)
+    except OSError as error:
+        result = type(error).__name__
+    finally:
+        connection.close()
+    show("frontend", result)
+
+
+def strict_framing(tree: Tree) -> None:
+    print("Framing and coordinates (issue 18)")
+    iss = tree.urls["iss"]
+    for what, request in [
+        ("Transfer-Encoding: gzip, chunked", b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+        ("Content-Length with Transfer-Encoding",
+         b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+    ]:  # fmt: skip
+        head = b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        show(f"ISS service; {what}", status_of(raw_exchange(iss, head + request)))
+    answer = raw_exchange(iss, b"GET / HTTP/9.9\r\nHost: x\r\nConnection: close\r\n\r\n")
+    show("ISS service; HTTP/9.9", status_of(answer))
+    for latitude in ["1e-400", "45.", ".5", "00045", "\u200345"]:
+        answer = requests.get(iss, params={"latitude": latitude, "longitude": "2"}, timeout=5)
+        show(f"ISS service; latitude={latitude!r}", answer.status_code)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=HERE, help="the tree to measure")
-    tree = Tree(parser.parse_args().root.resolve())
+    parser.add_argument("only", nargs="*", help="run only these measures, by name")
+    arguments = parser.parse_args()
+    tree = Tree(arguments.root.resolve())
     for measure in [online_sources, deadlines, error_formats, upstream_answers, strict_input,
-                    sizes, security_headers, connections]:  # fmt: skip
-        measure(tree)
+                    sizes, security_headers, connections, hostile_hosts,
+                    health_under_a_stalled_upstream, edge_headers, refused_body,
+                    strict_framing]:  # fmt: skip
+        if not arguments.only or measure.__name__ in arguments.only:
+            measure(tree)
 
 
 if __name__ == "__main__":

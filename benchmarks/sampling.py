@@ -38,7 +38,7 @@ HEAD_SAMPLING = {
 }
 FORM = 'service_name="frontend", span_kind="SPAN_KIND_SERVER", span_name="POST /"'
 # The frontend's form submissions, counted from the spans the collector receives ...
-FROM_SPANS = f"sum(traces_span_metrics_calls_total{{{FORM}}})"
+FROM_SPANS = f"sum(traces_spanmetrics_calls_total{{{FORM}}})"
 # ... and by the SDK's own histogram, recorded for every request, sampled or not.
 FROM_SDK = (
     "sum(http_server_request_duration_seconds_count"

@@ -34,7 +34,7 @@ from workshop.backends import Jaeger, Prometheus, VictoriaLogs  # noqa: E402
 from workshop.checkpoints import ROOT, write_checkpoint  # noqa: E402
 
 COUNTED = 'sum(incoming_requests_total{http_response_status_code="200"})'
-SPANS_COUNTED = 'sum(traces_span_metrics_calls_total{span_name="iss.position"})'
+SPANS_COUNTED = 'sum(traces_spanmetrics_calls_total{span_name="iss.position"})'
 
 
 def total(prometheus: Prometheus, promql: str) -> float:

@@ -78,5 +78,6 @@ def _check_text(value: object, field: str) -> None:
 
 
 def _check_choice(value: object, choices: set[str], field: str) -> None:
-    if value not in choices:
+    # Only a string can be in a set of strings; `[] in choices` would raise TypeError.
+    if not isinstance(value, str) or value not in choices:
         raise ContractError(f"{field} is not one of {sorted(choices)}")

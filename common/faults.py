@@ -40,6 +40,8 @@ FAULTS = {
 # The repository's faults/flags.json, the same path in the containers (/app/faults).
 DEFAULT_FLAGS_FILE = Path(__file__).resolve().parent.parent / "faults" / "flags.json"
 FLAGS_FILE_VARIABLE = "FLAGD_OFFLINE_FLAG_SOURCE_PATH"
+# The semantic conventions' name for a flag's key, on the log records of a fault.
+FLAG_KEY = "feature_flag.key"
 
 # OpenFeature binds providers to domains: the faults' flags have a client of their own.
 DOMAIN = "workshop-faults"
@@ -64,9 +66,15 @@ def is_on(fault: str) -> bool:
     return _client.get_boolean_value(fault, False)
 
 
+def warn(fault: str, message: str, *args) -> None:
+    """Log that a fault acted, as a warning that names its flag in the attribute
+    feature_flag.key: section 8's check counts these records (log_records_total)."""
+    logger.warning(f"Injected fault {fault}: {message}", *args, extra={FLAG_KEY: fault})
+
+
 def delay(fault: str, seconds: float) -> None:
     if is_on(fault):
-        logger.warning("Injected fault %s: waiting %.1f s", fault, seconds)
+        warn(fault, "waiting %.1f s", seconds)
         time.sleep(seconds)
 
 

@@ -1,8 +1,10 @@
 """Calling another service: within the request's deadline, and failures as clear errors."""
 
+import contextlib
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import requests
 import urllib3
@@ -14,15 +16,22 @@ from common.deadline import Deadline
 MAX_ANSWER_BYTES = 64 * 1024
 READ_BYTES = 16 * 1024
 
-# The upstream statuses that mean "bad input" and say so to the user; and a 504, which
-# already names the dependency that was too slow. Anything else becomes our own 502.
-PASSED_ON = frozenset({400, 404, 504})
+# The upstream statuses that mean "bad input" and say so to the user; and 502, 503 and
+# 504, whose messages name the dependency that failed, further down. Anything else
+# becomes our own 502.
+PASSED_ON = frozenset({400, 404, 502, 503, 504})
 MAX_PASSED_ON_MESSAGE = 300
+
+# At most this many calls to one upstream wait at once; one more is refused at once
+# with a 503. So a stalled upstream holds at most this many of the server's request
+# threads (common/server.py has 4), and the others still answer everything else.
+MAX_CALLS_IN_FLIGHT = 3
 
 # One session for the process: it keeps connections to each upstream open and reuses
 # them, rather than opening a new TCP connection for every call. The server's threads
 # share it: its connection pool is thread-safe, and no upstream sets a cookie.
 _session = requests.Session()
+_in_flight: dict[str, threading.BoundedSemaphore] = {}  # by upstream URL
 
 
 class UpstreamError(Exception):
@@ -41,6 +50,11 @@ class UpstreamError(Exception):
 
 def too_slow(service: str, error_type: str = "Timeout") -> UpstreamError:
     return UpstreamError(504, f"The {service} did not answer in time.", error_type)
+
+
+def too_busy(service: str) -> UpstreamError:
+    message = f"The {service} is busy with other requests. Try again in a moment."
+    return UpstreamError(503, message, "TooManyCalls")
 
 
 def get_json(
@@ -63,9 +77,12 @@ def get_json(
         raise too_slow(service)
     ends_at = time.monotonic() + seconds
     try:
-        with _session.get(
-            url, params=params, headers=deadline.header_for_call(), timeout=seconds, stream=True
-        ) as response:
+        with (
+            one_of_few_calls(service, url),
+            _session.get(
+                url, params=params, headers=deadline.header_for_call(), timeout=seconds, stream=True
+            ) as response,
+        ):
             body = read_bounded(response, ends_at, service)
     # Reading the streamed body raises urllib3's exceptions, not requests' wrappers.
     except (requests.Timeout, urllib3.exceptions.TimeoutError) as error:
@@ -76,7 +93,7 @@ def get_json(
 
     status = response.status_code
     if status in PASSED_ON:
-        raise UpstreamError(status, _error_message(body, service), str(status))
+        raise UpstreamError(status, _error_message(body, service, status), str(status))
     if status != 200:
         raise UpstreamError(502, f"The {service} failed (HTTP {status}).", str(status))
     try:
@@ -89,6 +106,19 @@ def get_json(
     except ContractError:
         message = f"The {service} sent an invalid answer."
         raise UpstreamError(502, message, "ContractError") from None
+
+
+@contextlib.contextmanager
+def one_of_few_calls(service: str, url: str) -> Iterator[None]:
+    """Hold one of the MAX_CALLS_IN_FLIGHT places for calls to this upstream, or raise
+    a 503 at once: never queue behind calls that are already waiting."""
+    places = _in_flight.setdefault(url, threading.BoundedSemaphore(MAX_CALLS_IN_FLIGHT))
+    if not places.acquire(blocking=False):
+        raise too_busy(service)
+    try:
+        yield
+    finally:
+        places.release()
 
 
 def read_bounded(response: requests.Response, ends_at: float, service: str) -> bytes:
@@ -110,7 +140,7 @@ def read_bounded(response: requests.Response, ends_at: float, service: str) -> b
             raise UpstreamError(502, message, "AnswerTooBig")
 
 
-def _error_message(body: bytes, service: str) -> str:
+def _error_message(body: bytes, service: str, status: int) -> str:
     """The upstream's own message if it is a short text, else one of ours."""
     try:
         message = json.loads(body)["error"]
@@ -118,4 +148,6 @@ def _error_message(body: bytes, service: str) -> str:
         message = None
     if isinstance(message, str) and 0 < len(message) <= MAX_PASSED_ON_MESSAGE:
         return message
+    if status >= 500:
+        return f"The {service} failed (HTTP {status})."
     return f"The {service} could not answer."

@@ -10,6 +10,12 @@ component builds a new collector. A binary already in the cache is never
 rebuilt. Go's own build cache (GOCACHE) is left at its default, so a rebuild
 after a version bump is warm.
 
+Prometheus' web UI is not in a plain Go build: its module holds the UI's
+source (web/ui, with a pnpm lockfile), which Prometheus' own tooling builds from
+the npm registry (needs Node.js) before Go embeds it. Zipkin, the trace
+waterfall, is a released Java program: its jar comes from Maven Central,
+checked against the SHA-256 pinned in .env, and is cached the same way.
+
 Usage:
     python native/build_backends.py                  # build every missing backend
     python native/build_backends.py jaeger           # build only these, if missing
@@ -31,6 +37,7 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +49,11 @@ except ImportError:  # run as a script: python native/build_backends.py
 REPO = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO / ".env"
 BUILDER_MANIFEST = REPO / "native" / "otelcol-builder.yaml"
+MAVEN_CENTRAL = "https://repo1.maven.org/maven2"
+
+# The pnpm that builds Prometheus' web UI: the major version that wrote the
+# module's web/ui/pnpm-lock.yaml (build_web_ui()).
+PNPM = "pnpm@10"
 
 
 def read_env_file(path=ENV_FILE):
@@ -70,6 +82,7 @@ class Backend:
     ldflags: str = ""  # extra -ldflags, e.g. to stamp the version in
     tags: str = ""  # Go build tags
     recipe: str = ""  # what else the build depends on (the collector's manifest)
+    web_ui: bool = False  # build the module's web UI (Prometheus) and embed it
 
     @property
     def binary(self):
@@ -99,20 +112,26 @@ def backends():
         "ldflags": f"-X github.com/prometheus/common/version.Version={prom}",
         "tags": "remove_all_sd",
     }
+    # The web UI's build steps name the cache folder too, so a Prometheus built
+    # without its UI is never taken for one with it.
+    prometheus_ui = {
+        "tags": "remove_all_sd,builtinassets",
+        "recipe": f"web/ui built with {PNPM}",
+        "web_ui": True,
+    }
     return {
         b.name: b
         for b in [
             Backend(
                 "otelcol", pins["OTELCOL_VERSION"], "", "", recipe=BUILDER_MANIFEST.read_text()
             ),
-            # The web UI is not in the module (npm builds it), so the native
-            # Prometheus serves its API only.
+            # With its web UI built from the module's web/ui (build_web_ui()).
             Backend(
                 "prometheus",
                 prom,
                 *prometheus_module,
                 program="cmd/prometheus",
-                **prometheus_options,
+                **(prometheus_options | prometheus_ui),
             ),
             # Prometheus's own tool, from the same module: it checks the config and
             # the alerting rules, and runs the rules' unit tests (make alerts).
@@ -124,7 +143,7 @@ def backends():
                 **prometheus_options,
             ),
             # Jaeger v2 is built on the collector; its Go module keeps v1 numbers.
-            # The web UI is not in the module either: a placeholder page stands in.
+            # Its web UI is not in the module: a placeholder page stands in (see jars()).
             Backend(
                 "jaeger",
                 jaeger,
@@ -140,6 +159,35 @@ def backends():
                 program="app/victoria-logs",
             ),
         ]
+    }
+
+
+@dataclass
+class Jar:
+    """A released Java program, downloaded from Maven Central rather than built."""
+
+    name: str
+    version: str
+    url: str
+    sha256: str  # pinned in .env: the download must match it
+
+    @property
+    def binary(self):
+        return cache_root() / f"{self.name}-{self.version}" / f"{self.name}.jar"
+
+
+def jars():
+    """Zipkin's server, whose web UI draws a trace as a waterfall (the native stack's
+    only trace UI: Jaeger's Go module ships a placeholder page instead)."""
+    pins = read_env_file()
+    version = pins["ZIPKIN_VERSION"]
+    return {
+        "zipkin": Jar(
+            "zipkin",
+            version,
+            f"{MAVEN_CENTRAL}/io/zipkin/zipkin-server/{version}/zipkin-server-{version}-exec.jar",
+            pins["ZIPKIN_JAR_SHA256"],
+        )
     }
 
 
@@ -248,11 +296,32 @@ def fill_local_replaces(src, env):
             download_module(name, required[name], target, env)
 
 
+def build_web_ui(src):
+    """Build Prometheus' web UI as its release process does, for Go to embed.
+
+    pnpm (from the npm registry) installs the packages web/ui/pnpm-lock.yaml pins
+    and runs the UI's own build script into web/ui/static; Prometheus' own script
+    then compresses it and writes the embed list that `-tags builtinassets` reads.
+    """
+    npx = shutil.which("npx")
+    if npx is None:
+        sys.exit(
+            "Prometheus' web UI is built with Node.js (npx), which is not installed: "
+            "install Node.js 20 or later, then run `make backends` again."
+        )
+    ui = src / "web" / "ui"
+    run([npx, "--yes", PNPM, "install", "--frozen-lockfile"], cwd=ui)
+    run([npx, "--yes", PNPM, "run", "build:mantine-ui"], cwd=ui)
+    run(["bash", "scripts/compress_assets.sh"], cwd=src)
+
+
 def build_from_module(backend, workdir):
     env = go_env()
     src = download_module(backend.module, backend.module_version, workdir / "src", env)
     check_module_graph(src)
     fill_local_replaces(src, env)
+    if backend.web_ui:
+        build_web_ui(src)
     output = workdir / backend.name
     cmd = ["go", "build", "-trimpath", f"-ldflags=-s -w {backend.ldflags}", "-o", output]
     if backend.tags:
@@ -261,19 +330,34 @@ def build_from_module(backend, workdir):
     return output
 
 
+def download_jar(jar, workdir):
+    """Download a jar, refusing it unless its SHA-256 is the one pinned."""
+    output = workdir / jar.binary.name
+    print(f"  downloading {jar.url}", flush=True)
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(jar.url, timeout=60) as response, open(output, "wb") as out:
+        while chunk := response.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != jar.sha256:
+        sys.exit(f"refusing {jar.url}: its SHA-256 is {digest.hexdigest()}, .env pins {jar.sha256}")
+    return output
+
+
 def build(backend):
-    """Build one backend into the cache unless it is there already."""
+    """Build one backend (or download one jar) into the cache unless it is there already."""
     if backend.binary.exists():
         print(f"{backend.name} {backend.version}: cached at {backend.binary}")
         return backend.binary
-    print(
-        f"building {backend.name} {backend.version} (first build: several minutes)...", flush=True
-    )
+    doing = "downloading" if isinstance(backend, Jar) else "building"
+    print(f"{doing} {backend.name} {backend.version} (the first time: minutes)...", flush=True)
     started = time.monotonic()
     workdir = cache_root() / "work" / backend.binary.parent.name
     shutil.rmtree(workdir, ignore_errors=True)  # a leftover from an interrupted build
     workdir.mkdir(parents=True)
-    if backend.module:
+    if isinstance(backend, Jar):
+        built = download_jar(backend, workdir)
+    elif backend.module:
         built = build_from_module(backend, workdir)
     else:
         built = build_collector(backend, workdir)
@@ -292,13 +376,13 @@ def build(backend):
 
 
 def main():
-    known = backends() | tools()
+    known = backends() | jars() | tools()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"what to build (default: the backends, {', '.join(backends())})",
+        help=f"what to build (default: the backends, {', '.join(backends() | jars())})",
     )
     parser.add_argument(
         "--print-path",
@@ -325,7 +409,7 @@ def main():
             parser.error(f"unknown backend: {name}")
         sys.exit(subprocess.run([build(known[name]), *arguments]).returncode)
     started = time.monotonic()
-    for name in args.names or backends():
+    for name in args.names or backends() | jars():
         build(known[name])
     print(f"backends ready in {time.monotonic() - started:.0f} s", flush=True)
 

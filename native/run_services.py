@@ -14,7 +14,8 @@ with the service's name in front, and Ctrl-C stops them all.
 With --zero-code, it runs the application as it is before the workshop adds any
 OpenTelemetry code (checkpoint 0), under `opentelemetry-instrument`: zero-code
 instrumentation, to compare with what the workshop does by hand. The checkpoint is
-written to ${XDG_CACHE_HOME:-~/.cache}/otel-workshop/zero-code first. The SDK is set up
+made from the last commit, whatever the working tree holds, and written to
+${XDG_CACHE_HOME:-~/.cache}/otel-workshop/zero-code first. The SDK is set up
 from ZERO_CODE_SETTINGS below, or, with OTEL_CONFIG_FILE=zero-code/otel-config.yaml,
 from that file (experimental).
 
@@ -23,11 +24,13 @@ The end-to-end tests and the benchmark start the services through start_services
 
 import argparse
 import contextlib
+import io
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
@@ -213,15 +216,31 @@ def stop(processes, timeout: float = 15) -> None:
 
 
 def write_zero_code_tree() -> Path:
-    """Write checkpoint 0, the application without OpenTelemetry code, to the cache."""
+    """Write checkpoint 0, the application without OpenTelemetry code, to the cache.
+
+    It is made from the last commit, whatever the working tree holds: after `make
+    checkout`, or with your own code typed in, the working tree already has OpenTelemetry
+    code, and it would run beside opentelemetry-instrument's, twice over.
+    """
     if str(ROOT) not in sys.path:  # run as a script, only native/ is on the path
         sys.path.insert(0, str(ROOT))
-    from workshop.checkpoints import write_checkpoint
+    from workshop.checkpoints import checkpoint_of, committed_snippets, committed_solution
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     destination = cache / "otel-workshop" / "zero-code"
     shutil.rmtree(destination, ignore_errors=True)  # no files left over from an older tree
-    return write_checkpoint(0, destination)
+    destination.mkdir(parents=True)
+    # Every file of the last commit...
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, capture_output=True, check=True
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(destination, filter="data")
+    # ...with the code that the workshop's snippets edit as it is at checkpoint 0.
+    snippets = committed_snippets()
+    for path, text in checkpoint_of(committed_solution(snippets), 0, snippets).items():
+        (destination / path).write_bytes(text.encode())
+    return destination
 
 
 def main() -> None:
@@ -241,7 +260,9 @@ def main() -> None:
     root = ROOT
     if zero_code:
         root = write_zero_code_tree()
-        print(f"Running checkpoint 0, from {root}, under opentelemetry-instrument")
+        print("Zero-code: the code of checkpoint 0, the application before the workshop adds")
+        print("any OpenTelemetry code, made from the last commit (not your working tree),")
+        print(f"in {root}, runs under opentelemetry-instrument.\n")
 
     # Treat SIGTERM like Ctrl-C, so that the services are stopped either way.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

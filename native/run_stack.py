@@ -1,10 +1,17 @@
 """Run the telemetry platform natively, without Docker: `make stack` calls this.
 
-Starts the OpenTelemetry Collector, Prometheus, Jaeger v2 (traces) and VictoriaLogs
-(logs) on 127.0.0.1. The collector and Prometheus run from the same config files as
+Starts the OpenTelemetry Collector, Prometheus (with its web UI), Jaeger v2 (traces),
+VictoriaLogs (logs) and, where Java 17+ is installed, Zipkin (a trace waterfall in its
+web UI) on 127.0.0.1. The collector and Prometheus run from the same config files as
 in docker-compose.yml; Jaeger and VictoriaLogs stand in for Tempo and Loki, whose
 source is under the AGPL. Binaries missing from the cache are built first
-(native/build_backends.py). Ctrl-C stops them all.
+(native/build_backends.py). Ctrl-C stops them all, and none outlives this runner
+however it ends (native/lifeline.py).
+
+Each checkout has its data and logs of its own, emptied at every start:
+${XDG_CACHE_HOME:-~/.cache}/otel-workshop/stack/<checkout>-<digest of its path>/.
+One platform runs on a machine at a time (the ports are fixed): a second refuses to
+start, before it touches anything.
 
     python native/run_stack.py
     ROOM=1 python native/run_stack.py   # room mode: the collector's OTLP ports on every
@@ -17,11 +24,14 @@ The end-to-end tests start the platform through running_stack().
 """
 
 import contextlib
+import hashlib
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -31,10 +41,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 try:  # imported as native.run_stack (pytest)
-    from native import build_backends, read_only_front
+    from native import build_backends, lifeline, read_only_front
     from native.run_services import stop as stop_processes
 except ImportError:  # run as a script: python native/run_stack.py
     import build_backends
+    import lifeline
     import read_only_front
     from run_services import stop as stop_processes
 
@@ -61,6 +72,7 @@ PORTS = {
     "prometheus": [9090],
     "jaeger": [16686, 16685, 4417, 13133, 14269],  # query HTTP, gRPC, OTLP, health, metrics
     "victoria-logs": [9428],  # ingestion, LogsQL queries and the web UI
+    "zipkin": [9411],  # the traces' web UI (and Zipkin's API, where the collector sends)
 }
 
 # What the platform offers, for the applications, the learner and the tests.
@@ -70,22 +82,38 @@ URLS = {
     "prometheus": "http://127.0.0.1:9090",
     "jaeger": "http://127.0.0.1:16686",
     "victoria_logs": "http://127.0.0.1:9428",
+    "zipkin": "http://127.0.0.1:9411",
 }
 
 # The Prometheus flags of docker-compose.yml, less the two paths that differ natively.
 PROMETHEUS_FLAGS = [
     "--web.enable-otlp-receiver",  # the collector pushes metrics over OTLP
-    "--web.enable-remote-write-receiver",  # Tempo's metrics generator (Docker only)
     "--enable-feature=exemplar-storage",  # keep trace ids attached to samples
 ]
 
 # What `make stack` prints once the platform is ready.
 WHERE_TO_LOOK = {
     URLS["otlp_grpc"]: "OTLP in (gRPC): where the services send",
-    URLS["prometheus"] + "/api/v1/query": "Prometheus: PromQL (API only, no web UI)",
-    URLS["jaeger"] + "/api/traces/<trace id>": "Jaeger: a trace by id (API; no real UI)",
+    URLS["prometheus"] + "/query": "Prometheus: PromQL, as a graph or a table",
+    URLS["prometheus"] + "/alerts": "Prometheus: the alerting rules, and which fire",
+    URLS["zipkin"] + "/zipkin/": "Zipkin: the traces, as a waterfall",
     URLS["victoria_logs"] + "/select/vmui/": "VictoriaLogs: the logs, in its web UI",
+    URLS["jaeger"] + "/api/traces/<trace id>": "Jaeger: a trace by id, as JSON (make check)",
 }
+
+# Natively, where Zipkin runs, the collector also reads this file: it sends the traces
+# to Zipkin too. The feature gate appends its lists to the main config's lists.
+ZIPKIN_COLLECTOR_CONFIG = ROOT / "native" / "otel-collector-zipkin.yml"
+APPEND_LISTS = "--feature-gates=confmap.enableMergeAppendOption"
+
+# Zipkin's server: in memory, on 127.0.0.1. Its heap is capped, and so is what it
+# keeps: 90,000 spans, about Jaeger's 10,000 traces of nine spans each.
+ZIPKIN_FLAGS = [
+    "--armeria.ports[0].ip=127.0.0.1",
+    "--armeria.ports[0].port=9411",
+    "--zipkin.storage.mem.max-spans=90000",
+]
+ZIPKIN_JAVA_OPTIONS = ["-Xmx256m"]
 
 
 @dataclass
@@ -98,12 +126,35 @@ class Process:
     log: Path | None = None
 
 
-def processes(data: Path, root: Path = ROOT) -> list[Process]:
-    """The four processes, each with its flags, its data directory, and its config
-    from `root` (a workshop checkpoint may hold an earlier collector config)."""
-    backends = build_backends.backends()
-    binary = {name: str(build_backends.build(backends[name])) for name in PORTS}
-    return [
+def java_for_zipkin() -> tuple[str | None, str]:
+    """The java that can run Zipkin (17 or later), or None and why not."""
+    java = shutil.which("java")
+    if java is None:
+        return None, "Java is not installed"
+    version = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', version)
+    major = int(found[1]) if found else 0
+    major = int(found[2]) if major == 1 else major  # 1.8 is Java 8
+    if major < 17:
+        return None, f"Zipkin needs Java 17 or later, and {java} is Java {major or '?'}"
+    return java, ""
+
+
+def collector_command(otelcol: str, root: Path, zipkin: bool) -> list[str]:
+    """The collector, with its config from `root`, and natively Zipkin's addition."""
+    command = [otelcol, f"--config={root / 'otel-collector-config.yml'}"]
+    if zipkin:
+        command += [f"--config={ZIPKIN_COLLECTOR_CONFIG}", APPEND_LISTS]
+    return command
+
+
+def processes(data: Path, root: Path = ROOT, java: str | None = None) -> list[Process]:
+    """The processes, each with its flags, its data directory, and its config from
+    `root` (a workshop checkpoint may hold an earlier collector config). Zipkin runs
+    only with a `java` to run it."""
+    backends = build_backends.backends() | (build_backends.jars() if java else {})
+    binary = {name: str(build_backends.build(backend)) for name, backend in backends.items()}
+    started = [
         Process(
             "prometheus",
             [
@@ -131,13 +182,20 @@ def processes(data: Path, root: Path = ROOT) -> list[Process]:
             ],
             "http://127.0.0.1:9428/health",
         ),
+    ]
+    if java:
+        zipkin = [java, *ZIPKIN_JAVA_OPTIONS, "-jar", binary["zipkin"], *ZIPKIN_FLAGS]
+        started.append(Process("zipkin", zipkin, "http://127.0.0.1:9411/health"))
+    # The collector last, once there is somewhere to send to.
+    started.append(
         Process(
             "otelcol",
-            [binary["otelcol"], f"--config={root / 'otel-collector-config.yml'}"],
+            collector_command(binary["otelcol"], root, zipkin=bool(java)),
             None,
             ready_port=4317,  # the collector has no health endpoint without an extension
-        ),
-    ]
+        )
+    )
+    return started
 
 
 def is_ready(process: Process) -> bool:
@@ -180,8 +238,9 @@ def wait_until_ready(started: list[Process], timeout: float) -> None:
 
 def launch(process: Process, env: dict, cwd: Path) -> None:
     # A session of its own: Ctrl-C reaches only us, and we stop the children in order.
+    # Should we end without stopping them (SIGKILL), they die with us (lifeline).
     with open(process.log, "a") as log:
-        process.popen = subprocess.Popen(
+        process.popen = lifeline.popen(
             process.command,
             cwd=cwd,
             env=env,
@@ -199,6 +258,7 @@ class Stack:
     processes: dict[str, Process]
     env: dict[str, str]
     data_dir: Path
+    java: str | None  # the java that runs Zipkin; None: no Zipkin
 
     def stop(self, name: str) -> None:
         stop_processes([self.processes[name].popen])
@@ -211,7 +271,7 @@ class Stack:
     def restart(self, name: str, root: Path = ROOT) -> None:
         """Restart one part with its config from `root`, a workshop checkpoint say."""
         self.stop(name)
-        [again] = [p for p in processes(self.data_dir, root) if p.name == name]
+        [again] = [p for p in processes(self.data_dir, root, self.java) if p.name == name]
         self.processes[name].command = again.command
         self.start(name)
 
@@ -230,10 +290,10 @@ def running_stack(
     configs are read from `root`: the repository, or a workshop checkpoint of it.
     With `room`, the collector receives OTLP on every interface (see ROOM_ENV); with
     `views` too, the room's read-only front serves the UIs and queries (urls["room_view"]).
+    Zipkin runs where java_for_zipkin() finds a java to run it.
     """
-    busy = [port for ports in PORTS.values() for port in ports if port_in_use(port)]
-    if busy:
-        raise RuntimeError(f"ports already in use on 127.0.0.1: {busy} (is a stack running?)")
+    refuse_a_second_platform()
+    java, _ = java_for_zipkin()
     with contextlib.ExitStack() as cleanup:
         if data_dir is None:
             data_dir = Path(
@@ -243,7 +303,7 @@ def running_stack(
         started: list[Process] = []
         # The collector stops first, so that it can flush what it holds to the backends.
         cleanup.callback(lambda: [stop_processes([p.popen]) for p in reversed(started)])
-        for process in processes(data_dir, root):
+        for process in processes(data_dir, root, java):
             process.log = data_dir / f"{process.name}.log"
             launch(process, env, data_dir)
             started.append(process)
@@ -255,7 +315,22 @@ def running_stack(
             cleanup.callback(front.server_close)
             cleanup.callback(front.shutdown)
             urls["room_view"] = f"http://{address}:{read_only_front.PORT}"
-        yield Stack(urls, {p.name: p for p in started}, env, data_dir)
+        yield Stack(urls, {p.name: p for p in started}, env, data_dir, java)
+
+
+def refuse_a_second_platform() -> None:
+    busy = [port for ports in PORTS.values() for port in ports if port_in_use(port)]
+    if busy:
+        raise RuntimeError(
+            f"ports already in use on 127.0.0.1: {busy}. Is a platform running already, "
+            "from this checkout or another? Stop it first (Ctrl-C where `make stack` runs)."
+        )
+
+
+def checkout_data_dir(root: Path = ROOT) -> Path:
+    """This checkout's own place for the platform's data and logs, named after it."""
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:8]
+    return build_backends.cache_root() / "stack" / f"{root.name}-{digest}"
 
 
 def room_mode(environ=os.environ, variable: str = "ROOM") -> bool:
@@ -322,18 +397,29 @@ def main() -> None:
         signal.signal(signum, signal.default_int_handler)
     try:
         room, views = room_mode(), room_views()
-    except ValueError as error:
+        # Before anything is emptied: another platform's data is not ours to delete.
+        refuse_a_second_platform()
+    except (ValueError, RuntimeError) as error:
         raise SystemExit(str(error)) from None
-    # A fixed place, so the logs are easy to find; emptied at every start.
-    data_dir = build_backends.cache_root() / "stack"
+    java, why_not = java_for_zipkin()
+    if java is None:
+        print(
+            f"{why_not}: the platform runs without Zipkin, so without a trace waterfall. "
+            "The traces still reach Jaeger, whose API shows each one as JSON, and every "
+            "self-check works. Install Java 17 or later for the waterfall.",
+            file=sys.stderr,
+        )
+    # This checkout's place, so the logs are easy to find; emptied at every start.
+    data_dir = checkout_data_dir()
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True)
     started = time.monotonic()
     try:
         with running_stack(data_dir=data_dir, room=room, views=views) as stack:
             print(f"platform ready in {time.monotonic() - started:.0f} s (logs in {data_dir}):")
-            width = max(map(len, WHERE_TO_LOOK))
-            for url, what in WHERE_TO_LOOK.items():
+            where = {u: w for u, w in WHERE_TO_LOOK.items() if java or "zipkin" not in u}
+            width = max(map(len, where))
+            for url, what in where.items():
                 print(f"  {url:<{width}}  {what}")
             if room:
                 print_room_instructions(stack.urls.get("room_view"))

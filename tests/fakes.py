@@ -4,6 +4,23 @@ import time
 
 from flask import Flask, abort
 
+# A valid answer of the gateway (common.contracts.check_gateway_answer).
+GATEWAY_ANSWER = {
+    "place": {
+        "name": "Nairobi, Kenya",
+        "latitude": -1.28,
+        "longitude": 36.82,
+        "source": "gazetteer",
+    },
+    "iss": {
+        "distance": 4321.4,
+        "location": {"latitude": 30.5, "longitude": -20.25},
+        "source": "sgp4",
+        "time": "2026-11-21T12:00:00+00:00",
+        "tle_age_days": 69,
+    },
+}
+
 
 def slow_service(seconds: float) -> Flask:
     """Answers every request, but only after `seconds`."""

@@ -184,3 +184,51 @@ def grafana_side_queries(
     for path in sorted(datasources.glob("*.yml")):
         records += provisioning_records(path)
     return records
+
+
+# Grafana's service graph: queries with no text in our files
+
+
+# The Tempo data source's Service Graph tab runs queries fixed in Grafana's own code
+# (public/app/plugins/datasource/tempo/graphTransform.ts, Grafana 12 and 13), against the
+# data source named in serviceMap (Prometheus). The graph draws its nodes and edges from
+# these service-graph series, over the time range ($__range):
+SERVICE_MAP_METRICS = [
+    "traces_service_graph_request_server_seconds_sum",
+    "traces_service_graph_request_total",
+    "traces_service_graph_request_failed_total",
+    "traces_service_graph_request_server_seconds_bucket",
+]
+# ... and its table (a node's operations) from Tempo's span-metric names: the five
+# busiest server span names, their error rates, then the p90 duration of each span name
+# the first query found. Grafana adds the node clicked as `service="..."` (it maps the
+# graph's client and server labels to service) and the table's filter in the braces.
+TABLE_RATE = "topk(5, sum(rate(traces_spanmetrics_calls_total{}[$__range])) by (span_name))"
+TABLE_DURATION = (
+    "histogram_quantile(.9, sum(rate(traces_spanmetrics_latency_bucket{}[$__range])) by (le))"
+)
+SERVER_SPANS = 'span_kind="SPAN_KIND_SERVER"'
+ERRORS = 'status_code="STATUS_CODE_ERROR"'
+
+
+def _filled(expr: str, matchers: list[str], window: str) -> str:
+    return expr.replace("{}", "{" + ",".join(matchers) + "}").replace("$__range", window)
+
+
+def service_graph_table_queries(service: str, window: str = "5m") -> dict[str, str]:
+    """The table's first queries for one node of the graph, as Prometheus receives them."""
+    node = f'service="{service}"'
+    return {
+        "rate": _filled(TABLE_RATE, [node, SERVER_SPANS], window),
+        "errors": _filled(TABLE_RATE, [ERRORS, node], window),
+    }
+
+
+def service_graph_duration_query(service: str, span_name: str, window: str = "5m") -> str:
+    """The table's duration column, for one span name that the rate query returned."""
+    return _filled(TABLE_DURATION, [f'service="{service}"', f'span_name=~"{span_name}"'], window)
+
+
+def service_map_queries(window: str = "5m") -> list[str]:
+    """The graph's own queries: rate() of each service-graph series (instant, like Grafana)."""
+    return [f"rate({metric}[{window}])" for metric in SERVICE_MAP_METRICS]

@@ -60,12 +60,25 @@ def check_env(stack, running) -> dict[str, str]:
     return platform_env(stack) | {"FRONTEND_PORT": str(urlsplit(running.urls["frontend"]).port)}
 
 
+def without_internet(closed_port_url: str) -> dict[str, str]:
+    """The usual workshop room: OFFLINE unset and no internet. The online sources are
+    at a port where nothing listens, so every call to them fails at once."""
+    nominatim = urlsplit(closed_port_url)
+    return {
+        "OFFLINE": "false",
+        "NOMINATIM_SCHEME": nominatim.scheme,
+        "NOMINATIM_DOMAIN": nominatim.netloc,
+        "ISS_API_URL": closed_port_url,
+    }
+
+
 @contextlib.contextmanager
-def services(stack, log_dir: Path, root: Path = ROOT, env=None, **options):
-    """The four services from `root`, exporting to the platform, after a few form submissions."""
+def services(stack, log_dir: Path, root: Path = ROOT, env=None, places=PLACES, **options):
+    """The four services from `root`, exporting to the platform, after a form submission
+    for each of `places`."""
     env = {**OFFLINE, "OTEL_EXPORTER_OTLP_ENDPOINT": stack.urls["otlp_grpc"], **(env or {})}
     with start_services(env, free_ports(), log_dir, root=root, **options) as running:
-        for place in PLACES:
+        for place in places:
             assert submit(running.urls["frontend"], place).status_code == 200
         yield running
 

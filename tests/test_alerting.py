@@ -127,7 +127,7 @@ def test_before_any_alert_the_check_of_section_10_says_how_to_fire_one(check_env
 @pytest.mark.timeout(2 * TIMEOUT + 120)  # on, then off
 @pytest.mark.parametrize(("fault", "alert"), FAULTS)
 def test_a_fault_fires_its_alert_and_switching_it_off_resolves_it(
-    application, prometheus, fault, alert
+    application, prometheus, check_env, fault, alert
 ):
     states = []  # the alert's states, each time it changed
 
@@ -156,6 +156,10 @@ def test_a_fault_fires_its_alert_and_switching_it_off_resolves_it(
     assert ALERTING_ADDRESSES
     for url in ALERTING_ADDRESSES:
         assert alert in requests.get(url, timeout=10).text, url
+    # The decoy for section 10's check: an alert that fires and is never resolved.
+    still_firing = run_check(10, check_env)
+    assert still_firing.returncode == 1, still_firing.stdout
+    assert "✗ ... and was resolved once the fault was off" in still_firing.stdout
 
     application.switch_fault(None)
     switched_off = time.monotonic()

@@ -11,6 +11,7 @@ import gateway
 import geolocator
 import iss_distance
 import webapp
+from common.inputs import BIDI_CONTROLS
 
 MALFORMED_NUMBER = "must be a decimal number, such as 48.85."
 LAT_RANGE = "'latitude' must be between -90 and 90."
@@ -19,6 +20,7 @@ NO_NAME = "Give a place name, for example Paris."
 TOO_LONG = "A place name has at most 200 characters."
 TOO_MANY_BYTES = "A place name has at most 400 bytes."
 CONTROL = "A place name cannot contain control characters."
+BIDI = "A place name cannot contain text-direction controls."
 UNKNOWN = "No place of that name is known."
 LONG_QUERY = "The query string is longer than 2048 bytes."
 NOT_FOUND = "There is nothing at this address."
@@ -70,7 +72,16 @@ COORDINATES = [
     latitude("1 2", 400, f"'latitude' {MALFORMED_NUMBER}", "inner-space"),
     latitude("1\x00", 400, f"'latitude' {MALFORMED_NUMBER}", "nul"),
     latitude(XSS, 400, f"'latitude' {MALFORMED_NUMBER}", "markup"),
-    latitude("1e999", 400, LAT_RANGE, "overflows-to-infinity"),
+    latitude("1e999", 400, f"'latitude' {MALFORMED_NUMBER}", "overflows-to-infinity"),
+    latitude("1e-400", 400, f"'latitude' {MALFORMED_NUMBER}", "underflows-to-zero"),
+    latitude("4.5e1", 400, f"'latitude' {MALFORMED_NUMBER}", "exponent"),
+    latitude("45.", 400, f"'latitude' {MALFORMED_NUMBER}", "trailing-point"),
+    latitude(".5", 400, f"'latitude' {MALFORMED_NUMBER}", "leading-point"),
+    latitude("00045", 400, f"'latitude' {MALFORMED_NUMBER}", "leading-zeros"),
+    latitude("\u200345", 400, f"'latitude' {MALFORMED_NUMBER}", "leading-em-space"),
+    latitude("45\u00a0", 400, f"'latitude' {MALFORMED_NUMBER}", "trailing-no-break-space"),
+    latitude("1." + "0" * 16, 400, f"'latitude' {MALFORMED_NUMBER}", "16-decimals"),
+    latitude("1000", 400, f"'latitude' {MALFORMED_NUMBER}", "four-digit-degrees"),
     latitude("90.0001", 400, LAT_RANGE, "north-of-the-pole"),
     latitude("-91", 400, LAT_RANGE, "south-of-the-pole"),
     pytest.param("iss", "GET", "/", {"query": {"latitude": "1", "longitude": "180.01"}}, 400,
@@ -91,6 +102,8 @@ PLACE_NAMES = [
         location(service, "Paris\nLondon", 400, CONTROL, "newline"),
         location(service, "\x1b[31mParis", 400, CONTROL, "terminal-escape"),
         location(service, "Par\x7fis", 400, CONTROL, "delete"),
+        location(service, "Paris\u202egnp.exe", 400, BIDI, "right-to-left-override"),
+        location(service, "\u2066Paris\u2069", 400, BIDI, "isolate"),
         location(service, XSS, 404, UNKNOWN, "markup"),
     ]
 ]
@@ -138,10 +151,11 @@ def test_bad_input_gets_a_clear_error_in_the_services_format(
     else:
         assert response.mimetype == "application/json"
         assert json.loads(text) == {"error": message}
-    # Nothing sent comes back as markup.
+    # Nothing sent comes back as markup, and nothing that reorders the text around it.
     for value in {**sent.get("query", {}), **sent.get("data", {})}.values():
         if any(c in value for c in "<>\"'"):
             assert value not in text
+        assert not any(c in text for c in BIDI_CONTROLS)
 
 
 def test_the_table_is_big_enough():

@@ -4,8 +4,11 @@ There is no Docker engine in CI, so the images are not built here; the same serv
 run natively in the other tests. These tests keep the two ways of running in step.
 """
 
+import inspect
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,21 +17,33 @@ import pytest
 import yaml
 
 from common.faults import DEFAULT_FLAGS_FILE
-from native.run_services import SERVICES
+from native.run_services import SERVICES, ZERO_CODE_SETTINGS, write_zero_code_tree
 from native.run_stack import ROOM_PORTS
-from tests.readme import subsection, tables
+from tests.compose_releases import MINIMUM, compose_release, memory_limit
+from tests.readme import all_text, commands, subsection, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The Compose release on PyPI just before COMPOSE_MINIMUM, and the last of those that
+# ignore `!override` (2.23.0 to 2.24.3; 2.24.4 is not on PyPI).
+RELEASE_BEFORE_MINIMUM = "2.24.6"
+IGNORES_OVERRIDE = "2.24.3"
 DOCKERFILES = sorted(ROOT.glob("frontend/Dockerfile")) + sorted(ROOT.glob("backend/*/Dockerfile"))
 
 
-def compose_config(*files: str, profile: str | None = None, env: dict | None = None) -> dict:
+def compose_config(
+    *files: str,
+    profile: str | None = None,
+    compose: Path = BIN / "docker-compose",
+    env: dict | None = None,
+) -> dict:
+    """The project as Compose reads it (by default the release in requirements-dev.txt),
+    with `env` added to the environment it interpolates."""
     arguments = [a for f in files for a in ("-f", f)]
     if profile:
         arguments += ["--profile", profile]  # "*": every profile, such as the load generator
     result = subprocess.run(
-        [BIN / "docker-compose", *arguments, "config", "--format", "json"],
+        [compose, *arguments, "config", "--format", "json"],
         cwd=ROOT, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})},
     )  # fmt: skip
     return json.loads(result.stdout)
@@ -36,7 +51,9 @@ def compose_config(*files: str, profile: str | None = None, env: dict | None = N
 
 @pytest.fixture(scope="module")
 def services_file() -> dict:
-    return compose_config("docker-compose-services.yml")["services"]
+    """The four services (docker-compose-services.yml, which docker-compose.yml includes)."""
+    services = compose_config("docker-compose.yml")["services"]
+    return {service.name: services[service.name] for service in SERVICES}
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +87,7 @@ def test_images_share_one_pinned_base_and_run_as_non_root():
     for dockerfile in DOCKERFILES:
         lines = dockerfile.read_text().splitlines()
         base = [line for line in lines if line.startswith("FROM ")]
-        assert base == ["FROM python:3.11.14-slim-bookworm"], dockerfile
+        assert base == ["FROM python:3.11.15-slim-bookworm"], dockerfile
         assert [line for line in lines if line.startswith("USER ")] == ["USER 10001"], dockerfile
 
 
@@ -119,7 +136,7 @@ def test_only_the_frontend_is_published_and_only_on_this_machine(services_file):
 
 def test_the_frontend_port_is_configurable(monkeypatch):
     monkeypatch.setenv("FRONTEND_PORT", "9123")
-    [port] = compose_config("docker-compose-services.yml")["services"]["frontend"]["ports"]
+    [port] = compose_config("docker-compose.yml")["services"]["frontend"]["ports"]
     assert port["published"] == "9123"
 
 
@@ -140,19 +157,9 @@ def test_tempo_config_is_in_the_tempo_3_shape():
     config = yaml.safe_load((ROOT / "tempo" / "tempo.yml").read_text())
     removed_in_3 = {"ingester", "ingester_client", "compactor", "metrics_generator_client"}
     assert not removed_in_3 & set(config)
-    generator = config["metrics_generator"]
-    assert "local_blocks" not in generator.get("processor", {})
-    assert "traces_storage" not in generator
-    # Service graphs for Grafana's service map; span metrics come from the collector.
-    assert config["overrides"]["defaults"]["metrics_generator"]["processors"] == ["service-graphs"]
-    # Each edge names its learner, which the dashboard's service graph picks (room mode).
-    service_graphs = generator["processor"]["service_graphs"]
-    assert service_graphs == {
-        "dimensions": ["service.namespace"],
-        "enable_client_server_prefix": True,
-    }
-    [remote_write] = generator["storage"]["remote_write"]
-    assert remote_write["url"] == "http://prometheus:9090/api/v1/write"
+    # Tempo receives sampled traces: the service graph comes from the collector, which
+    # sees every span (tests/test_collector_config.py), not from Tempo's generator.
+    assert "metrics_generator" not in config and "overrides" not in config
     # The collector reaches Tempo from another container.
     otlp = config["distributor"]["receivers"]["otlp"]
     assert otlp["protocols"]["grpc"]["endpoint"] == "0.0.0.0:4317"
@@ -174,30 +181,78 @@ def test_distroless_backends_check_their_own_health(platform, name):
     assert {port["host_ip"] for port in container["ports"]} == {"127.0.0.1"}
 
 
-def published_ports(services: dict) -> dict[tuple[str, int], str]:
-    """(service, container port) -> the host address it is published on."""
-    return {
-        (name, port["target"]): port["host_ip"]
+def published_ports(services: dict) -> list[tuple[tuple[str, int], str]]:
+    """((service, container port), the host address it is published on), for each port."""
+    return [
+        ((name, port["target"]), port["host_ip"])
         for name, service in services.items()
         for port in service.get("ports", [])
-    }
+    ]
 
 
 def test_every_port_is_published_on_this_machine_only(platform):
-    assert set(published_ports(platform).values()) == {"127.0.0.1"}
+    assert {host for _, host in published_ports(platform)} == {"127.0.0.1"}
+
+
+def check_room_mode(compose: Path = BIN / "docker-compose") -> None:
+    """docker-compose.room.yml: the collector's OTLP on every interface, as ROOM=1 natively."""
+    room = published_ports(
+        compose_config("docker-compose.yml", "docker-compose.room.yml", compose=compose)["services"]
+    )
+    alone = published_ports(compose_config("docker-compose.yml", compose=compose)["services"])
+    opened = {key: host for key, host in room if host != "127.0.0.1"}
+
+    assert opened == {("otel-collector", port): "0.0.0.0" for port in ROOM_PORTS.values()}
+    # The rest is as without room mode, and nothing is published twice (on 127.0.0.1
+    # and on 0.0.0.0: the two would clash when the container starts).
+    assert sorted(key for key, _ in room) == sorted(key for key, _ in alone)
 
 
 def test_room_mode_opens_only_the_collectors_otlp_ports_to_the_network():
-    """docker-compose.room.yml: the collector's OTLP on every interface, as ROOM=1 natively."""
-    room = published_ports(
-        compose_config("docker-compose.yml", "docker-compose.room.yml")["services"]
-    )
-    alone = published_ports(compose_config("docker-compose.yml")["services"])
-    opened = {key: host for key, host in room.items() if host != "127.0.0.1"}
+    check_room_mode()
 
-    assert opened == {("otel-collector", port): "0.0.0.0" for port in ROOM_PORTS.values()}
-    # The rest is as without room mode, and nothing is published twice.
-    assert room.keys() == alone.keys()
+
+# The oldest Compose the docs allow (COMPOSE_MINIMUM in .env) runs every file.
+
+
+def test_the_docs_name_the_compose_minimum_and_no_other():
+    text = all_text()
+    named = set(re.findall(r"Compose (\d+\.\d+(?:\.\d+)?)", text))
+    assert named == {MINIMUM}, named
+
+
+@pytest.mark.parametrize(
+    "files", [("docker-compose.yml",), ("docker-compose.yml", "docker-compose.room.yml")],
+    ids=["the stack, every profile", "room mode"],
+)  # fmt: skip
+def test_the_compose_minimum_loads_every_compose_file(files):
+    oldest = compose_config(*files, profile="*", compose=compose_release(MINIMUM))
+    newest = compose_config(*files, profile="*")
+    # The same project: every service, with the settings that matter read the same
+    # (a newer Compose writes more defaults, so only what this project sets is compared).
+    assert oldest["services"].keys() == newest["services"].keys()
+    for name, service in newest["services"].items():
+        assert essentials(oldest["services"][name]) == essentials(service), name
+
+
+def essentials(service: dict) -> dict:
+    watch = service.get("develop", {}).get("watch", [])
+    return {
+        "environment": service.get("environment"),
+        "ports": service.get("ports"),
+        "after": {name: d["condition"] for name, d in service.get("depends_on", {}).items()},
+        "watch": [(w["action"], w["path"], w.get("target")) for w in watch],
+        "logging": service.get("logging"),
+        "command": service.get("command"),
+        "memory": memory_limit(service),
+    }
+
+
+def test_the_compose_minimum_runs_room_mode_and_a_release_that_ignores_override_does_not():
+    check_room_mode(compose_release(MINIMUM))
+    # 2.24.3 ignores `!override`: the collector's ports would be published twice.
+    with pytest.raises(AssertionError):
+        check_room_mode(compose_release(IGNORES_OVERRIDE))
 
 
 ROOM_FILES = ("docker-compose.yml", "docker-compose.room.yml")
@@ -226,12 +281,6 @@ DOCKER_MEMORY_BUDGET = 2 * 1024**3
 MIB = 1024**2
 
 
-def memory_limit(container: dict) -> int:
-    """Bytes, as `docker compose config` writes either spelling of the limit; 0 if none."""
-    limits = container.get("deploy", {}).get("resources", {}).get("limits", {})
-    return int(limits.get("memory") or container.get("mem_limit") or 0)
-
-
 def test_every_container_has_a_memory_limit(every_container):
     assert "load-generator" in every_container  # the profile's container is counted too
     unlimited = [name for name, container in every_container.items() if not memory_limit(container)]
@@ -250,3 +299,205 @@ def test_the_readme_gives_each_containers_memory_limit_and_their_total(every_con
     limits = {name: memory_limit(container) for name, container in every_container.items()}
     assert in_readme == {name: f"{limit // MIB} MiB" for name, limit in limits.items()}
     assert f"{sum(limits.values()) // MIB} MiB" in text
+
+
+# What every container gets: Go told its memory limit, rotated logs, the collector first.
+
+GO_IMAGES = ("otel/", "prom/", "grafana/")  # the collector, Prometheus, Loki, Tempo, Grafana
+GO_LIMIT_SHARE = 0.8  # of the container's memory limit (.env, "GOMEMLIMIT")
+
+
+def gomemlimit(value: str) -> int:
+    """Bytes, from Go's spelling of the limit, such as 204MiB."""
+    number, unit = re.fullmatch(r"(\d+)(B|KiB|MiB|GiB)", value).groups()
+    return int(number) * {"B": 1, "KiB": 1024, "MiB": MIB, "GiB": 1024 * MIB}[unit]
+
+
+def test_every_go_container_tells_go_a_soft_limit_below_its_memory_limit(every_container):
+    go = {
+        name: c for name, c in every_container.items() if c.get("image", "").startswith(GO_IMAGES)
+    }
+    assert set(go) == {"otel-collector", "prometheus", "loki", "tempo", "grafana"}
+    for name, container in go.items():
+        expected = int(memory_limit(container) * GO_LIMIT_SHARE) // MIB * MIB
+        assert gomemlimit(container["environment"]["GOMEMLIMIT"]) == expected, name
+
+
+def test_gomemlimit_is_read_in_gos_units():
+    assert gomemlimit("204MiB") == 204 * MIB
+    with pytest.raises(AttributeError):
+        gomemlimit("204M")  # Go would ignore this spelling: a limit that does nothing
+
+
+def test_every_container_rotates_its_log(every_container):
+    for name, container in every_container.items():
+        logging = container.get("logging", {})
+        assert logging.get("driver") == "json-file", name
+        assert logging["options"] == {"max-size": "10m", "max-file": "3"}, name
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_each_service_starts_after_the_collector(services_file, service):
+    assert services_file[service.name]["depends_on"]["otel-collector"]["condition"] == (
+        "service_started"  # its image has no shell for a healthcheck
+    )
+
+
+def test_the_collector_starts_after_the_backends_it_exports_to_are_healthy(platform):
+    after = platform["otel-collector"]["depends_on"]
+    assert {name: d["condition"] for name, d in after.items()} == {
+        name: "service_healthy" for name in ("prometheus", "loki", "tempo")
+    }
+
+
+# Every learner setting can be given to `docker compose` as to `make run`.
+
+LEARNER_SETTINGS = {
+    "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment.name=laptop",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://192.0.2.10:4317",  # a facilitator's collector
+    "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+    "OTEL_TRACES_SAMPLER_ARG": "0.25",
+    "OFFLINE": "true",
+    "OTEL_SDK_DISABLED": "true",
+}
+
+
+def test_each_learner_setting_reaches_every_service_from_the_environment(monkeypatch):
+    defaults = compose_config("docker-compose.yml")["services"]
+    for variable, value in LEARNER_SETTINGS.items():
+        monkeypatch.setenv(variable, value)
+    given = compose_config("docker-compose.yml")["services"]
+    for service in SERVICES:
+        environment = given[service.name]["environment"]
+        for variable, value in LEARNER_SETTINGS.items():
+            assert environment[variable] == value, (service.name, variable)
+            assert defaults[service.name]["environment"][variable] != value
+
+
+def test_the_defaults_are_dockers(services_file):
+    for container in services_file.values():
+        environment = container["environment"]
+        assert environment["OTEL_RESOURCE_ATTRIBUTES"] == "deployment.environment.name=docker"
+        assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
+
+
+def test_a_learners_name_is_added_as_the_service_namespace(monkeypatch):
+    """Room mode from containers: LEARNER=ada, as `make run` (workshop/learners.py)."""
+    monkeypatch.setenv("LEARNER", "ada")
+    services = compose_config("docker-compose.yml")["services"]
+    for service in SERVICES:
+        attributes = services[service.name]["environment"]["OTEL_RESOURCE_ATTRIBUTES"]
+        assert attributes == "deployment.environment.name=docker,service.namespace=ada"
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=laptop")
+    services = compose_config("docker-compose.yml")["services"]
+    assert services["frontend"]["environment"]["OTEL_RESOURCE_ATTRIBUTES"] == (
+        "deployment.environment.name=laptop,service.namespace=ada"
+    )
+
+
+def test_grafana_downloads_nothing_when_it_starts(platform):
+    """A room with no Wi-Fi: no plugin preinstalled from grafana.com, no call home."""
+    environment = platform["grafana"]["environment"]
+    assert environment["GF_PLUGINS_PREINSTALL_DISABLED"] == "true"
+    assert environment["GF_PLUGINS_PREINSTALL_AUTO_UPDATE"] == "false"
+    for setting in ("REPORTING_ENABLED", "CHECK_FOR_UPDATES", "CHECK_FOR_PLUGIN_UPDATES"):
+        assert environment[f"GF_ANALYTICS_{setting}"] == "false"
+    assert "GF_PLUGINS_PREINSTALL" not in environment  # nothing to install either
+    assert "GF_INSTALL_PLUGINS" not in environment
+
+
+# Section 7 under Docker: docker-compose.zero-code.yml, as `make zero-code` natively.
+
+
+@pytest.fixture(scope="module")
+def zero_code() -> dict:
+    return compose_config("docker-compose.yml", "docker-compose.zero-code.yml")["services"]
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
+def test_zero_code_runs_the_code_of_section_0_under_opentelemetry_instrument(zero_code, service):
+    container = zero_code[service.name]
+    dockerfile = (ROOT / container["build"]["dockerfile"]).read_text()
+    usual = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M)[1])
+    assert container["command"] == ["opentelemetry-instrument", *usual]
+    # The same settings as natively, and the service's name (its code sets none).
+    expected = ZERO_CODE_SETTINGS | {"OTEL_SERVICE_NAME": service.name}
+    assert expected.items() <= container["environment"].items()
+    # Checkpoint 0's code, where `make zero-code-tree` writes it, over the image's.
+    tree = zero_code_tree()
+    mounted = {(Path(v["source"]), v["target"]) for v in container["volumes"] if v["read_only"]}
+    assert (tree / "common", "/app/common") in mounted
+    assert (tree / service.directory / service.package, f"/app/{service.package}") in mounted
+
+
+def zero_code_tree() -> Path:
+    """Where native/run_services.py writes checkpoint 0 (write_zero_code_tree)."""
+    source = inspect.getsource(write_zero_code_tree)
+    assert '"otel-workshop" / "zero-code"' in source
+    return Path.home() / ".cache" / "otel-workshop" / "zero-code"
+
+
+def test_every_image_can_run_opentelemetry_instrument():
+    """The distro (the SDK set-up from OTEL_* variables) is in what every image installs."""
+    assert "opentelemetry-distro==" in (ROOT / "common" / "requirements.txt").read_text()
+    for dockerfile in DOCKERFILES:
+        assert "COPY common/requirements.txt common/" in dockerfile.read_text()
+
+
+def docs_compose_commands() -> list[str]:
+    """Every `docker compose` command of the docs' sh blocks, without its variables."""
+    found = []
+    for command in commands():
+        words = shlex.split(command)
+        while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+            words.pop(0)
+        if words[:2] == ["docker", "compose"]:
+            found.append(words[2:])
+    return found
+
+
+def test_the_docs_compose_commands_include_the_troubleshooting_fallback():
+    assert ["up", "-d", "--build", "iss-distance-service"] in docs_compose_commands()
+
+
+def compose_command_problem(compose: Path, words: list[str]) -> str | None:
+    """What that Compose release says is wrong with a command, as tests/test_readme.py
+    checks them with the newest: the project loads, with the services named, and the
+    subcommand knows each flag. None if nothing is."""
+    files = []
+    while words[0] in ("-f", "--profile"):
+        files, words = files + words[:2], words[2:]
+    subcommand, arguments = words[0], words[1:]
+    positional = [a for a in arguments if not a.startswith("-")]
+    services = positional[:1] if subcommand in ("exec", "run") else positional
+    config = subprocess.run(
+        [compose, *files, "config", "--quiet", *services], cwd=ROOT, capture_output=True
+    )
+    if config.returncode:
+        return config.stderr.decode()
+    usage = subprocess.run([compose, subcommand, "--help"], capture_output=True, text=True)
+    if usage.returncode:
+        return f"no {subcommand} subcommand"
+    for flag in (a.split("=")[0] for a in arguments if a.startswith("-")):
+        if not re.search(rf"(^|[\s,]){re.escape(flag)}\b", usage.stdout):
+            return f"{subcommand} has no {flag}"
+    return None
+
+
+@pytest.mark.parametrize("words", docs_compose_commands(), ids=" ".join)
+def test_every_compose_command_of_the_docs_works_on_the_compose_minimum(words):
+    assert compose_command_problem(compose_release(MINIMUM), words) is None
+
+
+def test_the_release_before_the_minimum_fails_a_command_of_the_docs():
+    before = compose_release(RELEASE_BEFORE_MINIMUM)
+    # The quick start's `docker compose up --build --watch`: no --watch before 2.24.7.
+    assert compose_command_problem(before, ["up", "--build", "--watch"]) == "up has no --watch"
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"), [(134217728, 128 * MIB), ("128M", 128 * MIB), ("1g", 1024 * MIB)]
+)
+def test_a_memory_limit_is_read_as_every_compose_release_writes_it(written, expected):
+    container = {"deploy": {"resources": {"limits": {"memory": written}}}}
+    assert memory_limit(container) == expected

@@ -292,6 +292,8 @@ def test_wrong_place_answers_a_namesake_and_only_a_log_says_why(switch, telemetr
     assert "answering Paris, United States, the least populous of 3" in str(warning.body)
     assert warning.severity_text == "WARN"
     assert warning.trace_id == server.context.trace_id
+    # It names its flag: section 8's check tells it from other warnings by this.
+    assert warning.attributes["feature_flag.key"] == "wrong-place"
 
 
 def test_wrong_place_answers_a_name_that_no_other_city_has_rightly(switch):

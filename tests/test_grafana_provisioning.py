@@ -99,8 +99,9 @@ def test_every_link_between_data_sources_targets_a_provisioned_one(datasources):
 
 def test_exemplars_open_their_trace(datasources):
     destinations = datasources["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
-    # trace_id: metrics received over OTLP; traceID: Tempo's service-graph histograms.
-    assert {d["name"] for d in destinations} == {"trace_id", "traceID"}
+    # trace_id: every metric arrives over OTLP (Tempo's generator, which named it
+    # traceID, is no longer used).
+    assert {d["name"] for d in destinations} == {"trace_id"}
 
 
 def test_a_span_links_to_its_logs_by_trace_id(datasources):
@@ -198,7 +199,7 @@ def test_the_learner_picker_lists_namespaces_and_all_matches_a_missing_one(dashb
 
 # TraceQL's =~ is false where the attribute is missing (telemetry without a learner
 # name), so All (".*") matches there by itself; the service graph's edges carry the
-# calling service's namespace (tempo/tempo.yml).
+# calling service's namespace (otel-collector-service-graph.yml).
 MINE_IN_TRACEQL = '(resource.service.namespace=~"$learner" || "$learner" = ".*")'
 MINE_IN_SERVICE_MAP = '{client_service_namespace=~"$learner"}'
 
@@ -214,9 +215,14 @@ def test_every_selector_picks_the_learner_and_nothing_else_varies():
 
 
 def test_the_service_graph_picks_the_learner(dashboard):
+    """Its edges name their learner: the connector's dimension, as the label that Grafana
+    filters on (the connector prefixes client_ and server_, Prometheus turns . into _)."""
     [graph] = [panel for panel in panels(dashboard) if panel["type"] == "nodeGraph"]
     [target] = graph["targets"]
     assert target["serviceMapQuery"] == MINE_IN_SERVICE_MAP
+    connector = yaml.safe_load((ROOT / "otel-collector-service-graph.yml").read_text())
+    [dimension] = connector["connectors"]["servicegraph"]["dimensions"]
+    assert "client_" + dimension.replace(".", "_") in MINE_IN_SERVICE_MAP
 
 
 REQUIRED_QUERIES = [

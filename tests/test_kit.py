@@ -154,7 +154,7 @@ def test_the_image_list_is_every_image_compose_runs():
     )  # fmt: skip
     named = {s.get("image") or f"{config['name']}-{n}" for n, s in config["services"].items()}
     assert kit.compose_images() == sorted(named)
-    assert "python:3.11.14-slim-bookworm" in named  # the load generator, in its profile
+    assert "python:3.11.15-slim-bookworm" in named  # the load generator, in its profile
 
 
 def test_the_kit_saves_each_image_and_its_scripts_load_exactly_those(tmp_path, fake_docker):

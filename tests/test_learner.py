@@ -26,6 +26,7 @@ import pytest
 from tests.learner import SnippetError, snippets, type_section
 from tests.readme import blocks, section_pages
 from tests.self_checks import check_env, collector_from, load, services, until_passes
+from workshop.backends import Jaeger, wait_for
 from workshop.checkpoints import normal_form, tidy, write_checkpoint
 
 SECTIONS_WITH_CODE = [0, 1, 2, 3, 4, 9, 11, 12]
@@ -87,6 +88,46 @@ def test_the_typed_section_passes_its_check(stack, tmp_path, section):
             ALSO[section](running.urls["frontend"])
         result = until_passes(section, check_env(stack, running))
     assert result.returncode == 0, result.stdout
+    if section in WHERE_TO_LOOK:
+        WHERE_TO_LOOK[section](Jaeger(stack.urls["jaeger"]))
+
+
+# --- What the docs' "Where to look" shows, once a section is typed ---------------------------
+
+
+def traces_of_the_iss_spans(jaeger: Jaeger) -> list[set[str]]:
+    """For each recent trace with an iss.position or iss.distance span, its span names."""
+    traces = [
+        {span["name"] for span in jaeger.trace(trace_id)}
+        for trace_id in jaeger.search("iss-distance-service")
+    ]
+    return [names for names in traces if names & ISS_SPANS]
+
+
+ISS_SPANS = {"iss.position", "iss.distance"}
+
+
+def two_traces_of_one_span(jaeger: Jaeger) -> None:
+    """Section 3: nothing spans the whole request yet, so each request makes two traces,
+    one `iss.position` span and one `iss.distance` span, each the root of its own."""
+
+    def both_arrived():
+        traces = traces_of_the_iss_spans(jaeger)
+        return traces if set().union(*traces) == ISS_SPANS else None
+
+    traces = wait_for(both_arrived)
+    assert traces and all(len(names) == 1 for names in traces), traces
+
+
+def one_trace_for_the_request(jaeger: Jaeger) -> None:
+    """Section 4: the request's server spans join them in one trace across the services."""
+    joined = wait_for(
+        lambda: [names for names in traces_of_the_iss_spans(jaeger) if names > ISS_SPANS]
+    )
+    assert joined, traces_of_the_iss_spans(jaeger)
+
+
+WHERE_TO_LOOK = {3: two_traces_of_one_span, 4: one_trace_for_the_request}
 
 
 # --- make status: the typed code, formatted and commented as a learner might ---------------

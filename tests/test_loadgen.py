@@ -116,7 +116,7 @@ def test_the_compose_load_profile_runs_the_script_against_the_frontend():
     assert "load-generator" not in compose_services()  # only with --profile load
 
     container = compose_services("--profile", "load")["load-generator"]
-    assert container["image"] == "python:3.11.14-slim-bookworm"  # the services' base image
+    assert container["image"] == "python:3.11.15-slim-bookworm"  # the services' base image
     assert container["user"] == "65534:65534"
     [mount] = container["volumes"]
     assert (Path(mount["source"]), mount["read_only"]) == (SCRIPT.parent, True)

@@ -16,14 +16,21 @@ dependencies instead.
 import re
 import socket
 import time
+from urllib.parse import urlencode
 
 import pytest
 import requests
+import yaml
 
 from native.run_services import SERVICES, start_services
-from native.run_stack import PORTS, URLS, network_address
+from native.run_stack import PORTS, ROOT, URLS, network_address
 from tests.browser_like import free_ports, submit, trace_id_of
-from tests.grafana_queries import grafana_side_queries
+from tests.chromium import chromium, screenshot
+from tests.grafana_queries import (
+    grafana_side_queries,
+    service_graph_duration_query,
+    service_graph_table_queries,
+)
 from tests.readme import all_text, code_blocks
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs, wait_for
 
@@ -176,7 +183,7 @@ def test_prometheus_has_exemplars_that_point_at_our_traces(platform):
 )  # fmt: skip
 def test_span_metrics_count_server_spans_and_whether_they_begin_a_trace(platform, service, is_root):
     promql = (
-        f'traces_span_metrics_calls_total{{service_name="{service}", '
+        f'traces_spanmetrics_calls_total{{service_name="{service}", '
         f'span_kind="SPAN_KIND_SERVER", span_is_root="{is_root}"}}'
     )
     assert wait_for(lambda: platform["prometheus"].query(promql))
@@ -184,15 +191,30 @@ def test_span_metrics_count_server_spans_and_whether_they_begin_a_trace(platform
 
 def test_span_metrics_count_the_iss_position_span_by_its_source(platform):
     promql = (
-        'traces_span_metrics_calls_total{service_name="iss-distance-service", '
+        'traces_spanmetrics_calls_total{service_name="iss-distance-service", '
         'span_name="iss.position", iss_position_source="sgp4"}'
     )
     assert wait_for(lambda: total(platform["prometheus"], promql) >= len(PLACES))
 
 
+@pytest.mark.parametrize("service", NAMES)
+def test_grafanas_service_graph_table_finds_each_services_operations(platform, service):
+    """The queries Grafana's service graph runs for its table, as Grafana writes them
+    (Tempo's span-metric names and labels): each service's server spans, with a duration."""
+    prometheus = platform["prometheus"]
+    queries = service_graph_table_queries(service)
+
+    assert wait_for(lambda: prometheus.query(queries["rate"]))
+    span_names = [series["metric"]["span_name"] for series in prometheus.query(queries["rate"])]
+    for span_name in span_names:
+        duration = prometheus.query(service_graph_duration_query(service, span_name))
+        assert duration and float(duration[0]["value"][1]) > 0, span_name
+    prometheus.query(queries["errors"])  # runs: errors are counted where there are some
+
+
 def test_span_metrics_durations_are_in_seconds_with_exemplars(platform):
     wanted = set(platform["trace_ids"])
-    histogram = "traces_span_metrics_duration_seconds_bucket"
+    histogram = "traces_spanmetrics_latency_bucket"
 
     assert wait_for(lambda: platform["prometheus"].query(f'{histogram}{{le="1"}}'))
     assert wait_for(lambda: wanted & exemplar_trace_ids(platform["prometheus"], histogram))
@@ -307,6 +329,66 @@ def test_every_native_api_address_the_readme_shows_answers_with_data(platform, u
         return body if re.search(r'"data":\s*\[\s*[{"]|"_msg"|"result":\s*\[\s*\{', body) else ""
 
     assert wait_for(answer), f"{url} answered no data"
+
+
+# --- What a learner sees in the native web UIs, in Chromium -------------------------------
+
+
+@pytest.fixture
+def page():
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1280, "height": 900})
+
+
+def test_prometheus_web_ui_draws_a_query_as_a_graph_and_as_a_table(platform, page):
+    promql = "sum by (service_name) (rate(http_server_request_duration_seconds_count[1m]))"
+    assert wait_for(lambda: len(platform["prometheus"].query(promql)) == len(NAMES), timeout=120)
+    query_page = f"{URLS['prometheus']}/query?" + urlencode(
+        {"g0.expr": promql, "g0.range_input": "1m"}
+    )
+
+    page.goto(query_page + "&g0.tab=graph")
+    chart = page.locator(".uplot canvas").first
+    chart.wait_for(timeout=15_000)
+    # The legend names a series for each service; the chart has a size on the page.
+    for name in NAMES:
+        page.get_by_text(name).first.wait_for(timeout=15_000)
+    box = chart.bounding_box()
+    assert box and box["width"] > 500 and box["height"] > 200
+    screenshot(page, "prometheus-graph")
+
+    page.goto(query_page + "&g0.tab=table")
+    rows = page.locator("table tbody tr")
+    rows.first.wait_for(timeout=15_000)
+    screenshot(page, "prometheus-table")
+    assert sorted(
+        re.search(r'service_name="([^"]+)"', r)[1] for r in rows.all_inner_texts()
+    ) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("view", ["alerts", "rules"])
+def test_prometheus_web_ui_shows_the_alerting_rules_of_section_10(stack, page, view):
+    rules = yaml.safe_load((ROOT / "prometheus" / "alerts.yml").read_text())
+    names = [rule["alert"] for group in rules["groups"] for rule in group["rules"]]
+    assert names
+
+    page.goto(f"{URLS['prometheus']}/{view}")
+    for name in names:
+        page.get_by_text(name, exact=True).first.wait_for(timeout=15_000)
+    screenshot(page, f"prometheus-{view}")
+
+
+def test_zipkin_draws_a_submissions_trace_with_every_services_spans(platform, page):
+    trace_id = platform["trace_ids"][1]
+    spans = wait_for(lambda: whole_trace(platform["jaeger"], trace_id))
+    assert spans, f"trace {trace_id} did not reach Jaeger from all four services"
+
+    page.goto(f"{URLS['zipkin']}/zipkin/traces/{trace_id}")
+    for name in NAMES:
+        page.get_by_text(name).first.wait_for(timeout=20_000)
+    screenshot(page, "zipkin-trace")
+    shown = page.locator("body").inner_text().lower()  # Zipkin writes span names in lower case
+    assert [s["name"] for s in spans if s["name"].lower() not in shown] == []
 
 
 # --- Failure --------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from workshop.backends import Jaeger, Prometheus, wait_for
 from workshop.checkpoints import write_checkpoint
 
 FORM = 'service_name="frontend", span_kind="SPAN_KIND_SERVER", span_name="POST /"'
-SUBMISSIONS = f"sum(traces_span_metrics_calls_total{{{FORM}}})"
+SUBMISSIONS = f"sum(traces_spanmetrics_calls_total{{{FORM}}})"
 HELD = "sum(otelcol_processor_tail_sampling_sampling_traces_on_memory)"
 ALL_SERVICES = {"frontend", "gateway", "geolocator-service", "iss-distance-service"}
 

@@ -1,7 +1,10 @@
 """The server's own limits (common/server.py), on real sockets: what waitress refuses
-is answered in the service's format, and idle or stuck clients cannot lock anyone out."""
+(strict framing included) is answered in the service's format with the security
+headers, a refused body reaches the client as a 413, and idle or stuck clients cannot
+lock anyone out."""
 
 import contextlib
+import http.client
 import socket
 import time
 
@@ -9,7 +12,7 @@ import pytest
 import requests
 
 import iss_distance
-import webapp
+from common.security import SECURITY_HEADERS
 from common.server import SETTINGS
 
 IDLE_CONNECTIONS = 150  # more than waitress's default limit of 100
@@ -27,6 +30,9 @@ def exchange(address: tuple[str, int], data: bytes) -> bytes:
     return answer
 
 
+MALFORMED = "The request is malformed."
+OLD_OR_NEW_HTTP = "Only HTTP/1.0 and HTTP/1.1 are spoken here."
+
 REFUSED_BY_THE_SERVER = [
     pytest.param(
         b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000 + b"\r\n\r\n",
@@ -40,37 +46,102 @@ REFUSED_BY_THE_SERVER = [
         "The request body is bigger than 16384 bytes.",
         id="body-too-big",
     ),
+    pytest.param(b"GET / HTTP/1.1\r\nHost x\r\n\r\n", 400, MALFORMED, id="no-colon"),
+    pytest.param(b"\x16\x03\x01\x02\x00\r\n\r\n", 400, MALFORMED, id="tls-hello"),
+    # Framing that a proxy and this server could read differently (request smuggling).
     pytest.param(
-        b"GET / HTTP/1.1\r\nHost x\r\n\r\n", 400, "The request is malformed.", id="no-colon"
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked"
+        b"\r\n\r\n0\r\n\r\n",
+        400,
+        MALFORMED,
+        id="content-length-and-transfer-encoding",
     ),
-    pytest.param(b"\x16\x03\x01\x02\x00\r\n\r\n", 400, "The request is malformed.", id="tls-hello"),
+    pytest.param(
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        400,
+        MALFORMED,
+        id="unknown-transfer-coding",
+    ),
+    pytest.param(
+        b"POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+        MALFORMED,
+        id="transfer-encoding-in-http-1.0",
+    ),
+    pytest.param(b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 505, OLD_OR_NEW_HTTP, id="http-9.9"),
+    pytest.param(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, OLD_OR_NEW_HTTP, id="http-2.0"),
+    pytest.param(b"GET /\r\nHost: x\r\n\r\n", 505, OLD_OR_NEW_HTTP, id="http-0.9"),
+    # Bytes that are not UTF-8, which Werkzeug would fail to decode: waitress refuses
+    # them first (and common/http.py's guard, under any other server).
+    pytest.param(
+        b"GET /?location=\x80 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        400,
+        MALFORMED,
+        id="query-not-utf-8",
+    ),
+    # What the app itself refuses, for the security headers' sake.
+    pytest.param(
+        b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        404,
+        "There is nothing at this address.",
+        id="app-404",
+    ),
+    pytest.param(
+        b"GET /crash HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        500,
+        "Something went wrong on our side.",
+        id="app-500",
+    ),
 ]
 
 
+def parse(answer: bytes) -> tuple[int, dict[str, str], bytes]:
+    """An answer read off the socket, as (status, headers, body)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    return int(status_line.split()[1]), dict(line.split(": ", 1) for line in lines), body
+
+
+def assert_in_the_services_format(service, answer, status: int, message: str):
+    got_status, headers, body = answer
+    assert got_status == status
+    if service == "frontend":
+        assert headers["Content-Type"].startswith("text/html")
+        assert f'<p class="error" role="alert">{message}</p>'.encode() in body
+    else:
+        assert headers["Content-Type"] == "application/json"
+        assert body == b'{"error":"%s"}\n' % message.encode()
+    assert SECURITY_HEADERS.items() <= headers.items()
+
+
+@pytest.mark.parametrize("service", ["frontend", "gateway", "geolocator", "iss"])
 @pytest.mark.parametrize(("request_bytes", "status", "message"), REFUSED_BY_THE_SERVER)
-def test_what_the_server_refuses_is_json_in_a_backend(
-    serve_with_waitress, request_bytes, status, message
+def test_what_the_server_refuses_is_in_the_services_format_with_security_headers(
+    services_under_waitress, service, request_bytes, status, message
 ):
-    address = serve_with_waitress(iss_distance.create_app({"OFFLINE": True}))
+    answer = parse(exchange(services_under_waitress[service], request_bytes))
 
-    head, _, body = exchange(address, request_bytes).partition(b"\r\n\r\n")
-
-    assert head.split()[1] == str(status).encode()
-    assert b"Content-Type: application/json" in head
-    assert body == b'{"error":"%s"}\n' % message.encode()
+    assert_in_the_services_format(service, answer, status, message)
 
 
-@pytest.mark.parametrize(("request_bytes", "status", "message"), REFUSED_BY_THE_SERVER)
-def test_what_the_server_refuses_is_the_page_in_the_frontend(
-    serve_with_waitress, request_bytes, status, message
+@pytest.mark.parametrize("service", ["frontend", "iss"])
+def test_a_refused_body_reaches_a_client_that_sends_it_all_as_a_413(
+    services_under_waitress, service
 ):
-    address = serve_with_waitress(webapp.create_app())
+    # Python's http.client sends the whole body before it reads the answer, with no
+    # "Expect: 100-continue", as browsers do: the 413 must survive the 20 MB.
+    connection = http.client.HTTPConnection(*services_under_waitress[service], timeout=10)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    try:
+        connection.request("POST", "/", body=b"x" * 20_000_000, headers=form)
+        response = connection.getresponse()
+        answer = response.status, dict(response.headers), response.read()
+    finally:
+        connection.close()
 
-    head, _, body = exchange(address, request_bytes).partition(b"\r\n\r\n")
-
-    assert head.split()[1] == str(status).encode()
-    assert b"Content-Type: text/html" in head
-    assert f'<p class="error" role="alert">{message}</p>'.encode() in body
+    assert_in_the_services_format(
+        service, answer, 413, "The request body is bigger than 16384 bytes."
+    )
 
 
 def test_idle_connections_cannot_lock_out_the_next_user(serve_with_waitress):

@@ -80,6 +80,7 @@ OUT_OF_RANGE = ISS | {"location": {"latitude": 91, "longitude": 0}}
         pytest.param(answers_json(200, ISS | {"distance": "NaN"}), 502, INVALID, id="nan-text"),
         pytest.param(answers_json(200, OUT_OF_RANGE), 502, INVALID, id="out-of-range"),
         pytest.param(answers_json(200, [ISS]), 502, INVALID, id="not-an-object"),
+        pytest.param(answers_json(200, ISS | {"source": []}), 502, INVALID, id="source-a-list"),
         pytest.param(
             answers_json(200, ISS | {"tle_age_days": "<b>69</b>"}), 502, INVALID, id="age-markup"
         ),
@@ -146,6 +147,17 @@ def test_the_frontend_shows_which_dependency_was_slow(serve, geolocator_url):
     assert response.status_code == 504
     assert TOO_SLOW in response.get_data(as_text=True)
     assert elapsed < 1.5 + 0.5
+
+
+def test_the_frontend_names_an_unreachable_geolocator(serve, closed_port_url):
+    config = {"GEOLOCATOR_URL": closed_port_url, "ISS_DISTANCE_URL": closed_port_url}
+    frontend = webapp.create_app({"GATEWAY_URL": serve(gateway.create_app(config))})
+
+    response = frontend.test_client().post("/", data={"location": "Paris"})
+
+    # The gateway's own words, not "The gateway failed (HTTP 502)."
+    assert response.status_code == 502
+    assert "The geolocator is unreachable." in response.get_data(as_text=True)
 
 
 def test_the_deadline_travels_in_a_header(serve):

@@ -13,11 +13,16 @@ import re
 
 import pytest
 
-from native import run_services
 from native.run_services import ROOT, SERVICES, start_services
 from tests.browser_like import free_ports, submit
 from tests.otlp_receiver import THE_CALL_CHAIN, OtlpReceiver, callers
-from workshop.checkpoints import write_checkpoint
+from tests.working_tree import STATES, clone, in_state, zero_code_tree
+from workshop.checkpoints import (
+    checkpoint_of,
+    committed_snippets,
+    committed_solution,
+    write_checkpoint,
+)
 
 CONFIG_FILE = ROOT / "zero-code" / "otel-config.yaml"
 SERVICE_CODE = ["common", *(f"{s.directory}/{s.package}" for s in SERVICES)]
@@ -142,18 +147,25 @@ def test_the_resource_says_that_the_instrumentation_is_automatic(receiver, trace
         assert resource["telemetry.sdk.language"] == "python"
 
 
-def test_make_zero_code_writes_checkpoint_0_to_the_cache(tmp_path, monkeypatch, checkpoint_0):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    stale = tmp_path / "otel-workshop" / "zero-code" / "left-over.py"
+@pytest.mark.parametrize("state", STATES)
+def test_make_zero_code_runs_checkpoint_0_whatever_the_working_tree_holds(tmp_path, state):
+    """From the last commit: after `make checkout SECTION=7`, or with the learner's own
+    code typed in, the working tree holds OpenTelemetry code, which must not run."""
+    tree = in_state(clone(tmp_path / "repository"), state)
+    stale = tmp_path / "cache" / "otel-workshop" / "zero-code" / "left-over.py"
     stale.parent.mkdir(parents=True)
     stale.write_text("from an older tree\n")
 
-    root = run_services.write_zero_code_tree()
+    root = zero_code_tree(tree, tmp_path / "cache")
 
-    assert root == tmp_path / "otel-workshop" / "zero-code"
+    assert root == tmp_path / "cache" / "otel-workshop" / "zero-code"
     assert not stale.exists()
-    telemetry = "common/telemetry.py"
-    assert (root / telemetry).read_text() == (checkpoint_0 / telemetry).read_text()
+    snippets = committed_snippets()
+    for path, text in checkpoint_of(committed_solution(snippets), 0, snippets).items():
+        assert (root / path).read_text() == text, f"{state}: {path}"
+    files = [path for code in SERVICE_CODE for path in (root / code).rglob("*.py")]
+    assert len(files) > 10
+    assert [path for path in files if OPENTELEMETRY_IMPORT.search(path.read_text())] == []
 
 
 # --- The same set-up from a configuration file (experimental) -------------------------------

@@ -1,13 +1,6 @@
-"""The page in a real browser: Debian's Chromium, driven by Playwright.
+"""The page in a real browser: Debian's Chromium, driven by Playwright (tests/chromium.py)."""
 
-Playwright's own browser downloads are not used (they need the internet); the test
-drives the system's Chromium. CI installs it (.ci/run); elsewhere `apt install chromium`.
-"""
-
-import os
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -15,18 +8,7 @@ import gateway
 import geolocator
 import iss_distance
 import webapp
-
-playwright = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ROOT = Path(__file__).resolve().parents[2]
-# Screenshots go to test-artifacts/; `make screenshots` sends them to docs/images/ for the docs.
-SCREENSHOTS = ROOT / os.environ.get("SCREENSHOT_DIR", "test-artifacts")
-
-if not CHROMIUM:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must have Chromium for the browser test (.ci/run installs it)")
-    pytest.skip("Chromium is not installed (apt install chromium)", allow_module_level=True)
+from tests.chromium import chromium, screenshot
 
 
 @pytest.fixture
@@ -41,13 +23,7 @@ def frontend_url(serve):
 
 @pytest.fixture
 def page():
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            # No background traffic: this machine, like a conference room, may be offline.
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1100, "height": 1000})
         # Collect what the Content-Security-Policy blocks; Chromium reports it both ways.
         page.violations = []
@@ -61,7 +37,6 @@ def page():
             " e => reportViolation(e.violatedDirective + ' ' + e.blockedURI))"
         )
         yield page
-        browser.close()
 
 
 def test_a_learner_finds_the_iss_from_a_place(page, frontend_url):
@@ -80,8 +55,7 @@ def test_a_learner_finds_the_iss_from_a_place(page, frontend_url):
     # The page, its stylesheet and its map keep to the strict Content-Security-Policy.
     assert page.violations == []
 
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "frontend.png", full_page=True)
+    screenshot(page, "frontend")
 
 
 # A common laptop screen, and a phone held upright.

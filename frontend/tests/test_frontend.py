@@ -4,25 +4,9 @@ import re
 
 import pytest
 
-from tests.fakes import fixed_service, slow_service
+from tests.fakes import GATEWAY_ANSWER, fixed_service, slow_service
 from webapp import create_app
 from webapp.answer import Answer
-
-GATEWAY_ANSWER = {
-    "place": {
-        "name": "Nairobi, Kenya",
-        "latitude": -1.28,
-        "longitude": 36.82,
-        "source": "gazetteer",
-    },
-    "iss": {
-        "distance": 4321.4,
-        "location": {"latitude": 30.5, "longitude": -20.25},
-        "source": "sgp4",
-        "time": "2026-11-21T12:00:00+00:00",
-        "tle_age_days": 69,
-    },
-}
 
 
 def frontend_with(serve, gateway) -> object:
@@ -140,7 +124,8 @@ def test_an_age_that_is_not_a_number_is_refused_not_shown(serve):
     ("gateway", "status", "message"),
     [
         (slow_service(2), 504, "The gateway did not answer in time."),
-        (fixed_service(503), 502, "The gateway failed (HTTP 503)."),
+        (fixed_service(503), 503, "The gateway failed (HTTP 503)."),
+        (fixed_service(500), 502, "The gateway failed (HTTP 500)."),
         (fixed_service(200, {"place": {}}), 502, "The gateway sent an invalid answer."),
     ],
 )
@@ -149,6 +134,23 @@ def test_gateway_failures_are_explained(serve, gateway, status, message):
 
     assert response.status_code == status
     assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (502, "The geolocator is unreachable."),
+        (503, "The geolocator is busy with other requests. Try again in a moment."),
+        (504, "The ISS distance service did not answer in time."),
+    ],
+)
+def test_the_page_names_the_service_that_failed_further_down(serve, status, message):
+    client = frontend_with(serve, fixed_service(status, {"error": message}))
+
+    response = client.post("/", data={"location": "Paris"})
+
+    assert response.status_code == status
+    assert f'<p class="error" role="alert">{message}</p>' in response.get_data(as_text=True)
 
 
 def test_an_unreachable_gateway_is_explained(closed_port_url):
@@ -166,6 +168,7 @@ def test_every_answer_carries_the_security_headers(path):
 
     policy = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
 

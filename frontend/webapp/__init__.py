@@ -16,17 +16,20 @@ from common.http import describe, request_deadline, setup_http
 from common.telemetry import current_trace_id, setup_telemetry
 from common.upstream import UpstreamError, get_json
 from webapp.answer import Answer
-from webapp.security import add_security_headers
+from webapp.edge import protect_the_edge
 
 __version__ = "1.0.0"
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    behind_a_trusted_proxy = os.environ.get("TRUST_INCOMING_TRACE_CONTEXT", "false").lower()
     app.config.from_mapping(
         GATEWAY_URL=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8081"),
         # The total time a form submission may take, the backends' calls included.
         REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "10")),
+        # Continue the traces that requests bring, behind a proxy you trust (webapp/edge.py).
+        TRUST_INCOMING_TRACE_CONTEXT=behind_a_trusted_proxy == "true",
         # Where a trace can be seen, "{trace_id}" standing for its id: the page then links
         # its trace id there. In a room, from the room's address (workshop/room_address.py).
         TRACE_UI_URL=os.environ.get("TRACE_UI_URL", ""),
@@ -34,8 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
 
     setup_telemetry(app, "frontend", __version__)
+    # The public edge: no trace context, baggage or budget from the internet.
+    protect_the_edge(app, trust_trace_context=app.config["TRUST_INCOMING_TRACE_CONTEXT"])
     setup_http(app)
-    add_security_headers(app)
     app.register_error_handler(HTTPException, error_page)
     app.add_url_rule("/", view_func=form, methods=["GET"])
     app.add_url_rule("/", view_func=result, methods=["POST"])
@@ -48,7 +52,7 @@ def form():
 
 def result():
     submitted = request.form.get("location", "")
-    shown = submitted[: inputs.MAX_PLACE_NAME_CHARACTERS]
+    shown = inputs.shown(submitted)
     try:
         location = inputs.place_name(submitted)
         answer = get_json(

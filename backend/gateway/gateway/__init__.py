@@ -15,6 +15,7 @@ from flask import Flask, current_app, jsonify, request
 
 from common.contracts import check_iss, check_place
 from common.http import add_json_errors, request_deadline, setup_http
+from common.inputs import plain_decimal
 from common.telemetry import setup_telemetry
 from common.upstream import UpstreamError, get_json
 
@@ -42,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
 def iss_distance_from():
     location = {"location": request.args.get("location", "")}
     place = ask("geolocator", "GEOLOCATOR_URL", location, check_place)
-    coordinates = {"latitude": place["latitude"], "longitude": place["longitude"]}
+    coordinates = {axis: plain_decimal(place[axis]) for axis in ("latitude", "longitude")}
     iss = ask("ISS distance service", "ISS_DISTANCE_URL", coordinates, check_iss)
     return {"place": place, "iss": iss}
 

@@ -7,8 +7,10 @@ labelled as such, rather than made to wait its turn.
 """
 
 import dataclasses
+import functools
 import logging
 
+from geopy.adapters import RequestsAdapter
 from geopy.exc import GeopyError
 from geopy.geocoders import Nominatim
 
@@ -39,7 +41,12 @@ class Geocoder:
         self.nominatim = OnlineSource(enabled=online, min_interval_seconds=1)
         self.timeout = timeout
         self._client = Nominatim(
-            user_agent=USER_AGENT, domain=nominatim_domain, scheme=nominatim_scheme
+            user_agent=USER_AGENT,
+            domain=nominatim_domain,
+            scheme=nominatim_scheme,
+            # One try per request. urllib3 would retry twice, each try with the whole
+            # timeout (past the request's deadline), and log each retry with the URL.
+            adapter_factory=functools.partial(RequestsAdapter, max_retries=0),
         )
         # Nominatim's answers by normalised name, so "Paris" and "paris " share one.
         self._cache: dict[str, Place | None] = {}
@@ -57,7 +64,11 @@ class Geocoder:
                 place = self._ask_nominatim(key, timeout)
             except (GeopyError, ContractError) as error:
                 self.nominatim.failed()
-                logger.warning("Nominatim failed (%s); using the offline gazetteer", error)
+                # The kind of failure, not its message: geopy's messages quote the URL,
+                # and the URL holds the place typed, which is personal data (section 12).
+                logger.warning(
+                    "Nominatim failed (%s); using the offline gazetteer", type(error).__name__
+                )
             else:
                 self.nominatim.succeeded()
                 self._remember(key, place)
@@ -72,8 +83,9 @@ class Geocoder:
             return None
         # The gazetteer's name of the place, never the text typed: that is personal data
         # (section 12), and the collector only redacts it where it knows to look.
-        logger.warning(
-            "Injected fault wrong-place: answering %s, the least populous of %d namesakes",
+        faults.warn(
+            "wrong-place",
+            "answering %s, the least populous of %d namesakes",
             places[-1].name,
             len(places),
         )

@@ -1,5 +1,6 @@
 """The geolocator's HTTP contract, its online source and its offline gazetteer."""
 
+import logging
 import time
 from urllib.parse import urlparse
 
@@ -164,6 +165,25 @@ def test_an_unreachable_nominatim_is_not_retried_on_every_request(serve):
         assert client.get("/", query_string={"location": place}).get_json()["source"] == "gazetteer"
 
     assert len(nominatim.requests) == 1
+
+
+def test_an_unreachable_nominatim_is_tried_once_and_no_log_line_quotes_the_place(
+    closed_port_url, caplog
+):
+    """No internet, OFFLINE unset: the usual workshop room. The place typed is personal
+    data (section 12): the service logs the kind of failure, and urllib3 no retries."""
+    url = urlparse(closed_port_url)
+    app = create_app({"NOMINATIM_DOMAIN": url.netloc, "NOMINATIM_SCHEME": url.scheme})
+    caplog.set_level(logging.INFO)  # what the services log
+
+    started = time.monotonic()
+    body = app.test_client().get("/?location=Oslo").get_json()
+
+    assert body["source"] == "gazetteer"
+    assert time.monotonic() - started < 1  # one refused connection, no retries
+    messages = [record.getMessage() for record in caplog.records]
+    assert "Nominatim failed (GeocoderUnavailable); using the offline gazetteer" in messages
+    assert [m for m in messages if "oslo" in m.casefold()] == []
 
 
 def test_normalise_ignores_case_accents_and_spacing():

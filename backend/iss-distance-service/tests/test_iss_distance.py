@@ -107,10 +107,13 @@ def test_an_unreachable_api_is_not_retried_on_every_request(closed_port_url, tel
         ("latitude=north&longitude=1", "'latitude' must be a decimal number, such as 48.85."),
         ("latitude=nan&longitude=1", "'latitude' must be a decimal number, such as 48.85."),
         ("latitude=inf&longitude=1", "'latitude' must be a decimal number, such as 48.85."),
-        ("latitude=1e309&longitude=1", "'latitude' must be between -90 and 90."),
+        ("latitude=1e309&longitude=1", "'latitude' must be a decimal number, such as 48.85."),
         ("latitude=90.5&longitude=1", "'latitude' must be between -90 and 90."),
         ("latitude=1&longitude=-180.01", "'longitude' must be between -180 and 180."),
-        ("latitude=1&longitude=" + "9" * 400, "'longitude' must be between -180 and 180."),
+        (
+            "latitude=1&longitude=" + "9" * 400,
+            "'longitude' must be a decimal number, such as 48.85.",
+        ),
     ],
 )
 def test_bad_coordinates_get_a_clear_400(query, message):

@@ -1,0 +1,83 @@
+"""Start a child process that dies with its parent, however the parent ends.
+
+native/run_stack.py stops its backends in order when it is asked to (Ctrl-C, SIGTERM).
+This covers the cases where it cannot: killed with SIGKILL, or crashed. The backends
+run in sessions of their own (so that Ctrl-C reaches only the runner), and nothing
+else would stop them.
+
+- Linux: the kernel sends the child SIGKILL when its parent dies (prctl's
+  PR_SET_PDEATHSIG), set in the child between fork and exec.
+- Other POSIX systems (macOS): a watchdog, this file run as a script, starts the
+  child and kills it when its standard input, a pipe from the parent, closes. The
+  kernel closes that pipe whenever the parent ends. SIGTERM and SIGINT are passed on,
+  so the parent stops the child through the watchdog as it would directly.
+- Windows: not covered (native/run_stack.py waits with signal.pause(), which Windows
+  lacks). A job object that kills its processes when closed would be the way there.
+
+    popen(command, **popen_arguments)   # like subprocess.Popen(command, ...)
+"""
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+# Loaded before any fork: the child, between fork and exec, only calls into it.
+_libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def popen(command: list[str], how: str | None = None, **arguments) -> subprocess.Popen:
+    """subprocess.Popen(command, **arguments), for a child that dies with this process.
+
+    `how` is "pdeathsig" (Linux) or "watchdog" (any POSIX system): by default, the
+    first that this system has. Through the watchdog, the Popen is the watchdog's.
+    On Windows, a plain Popen.
+    """
+    how = how or ("pdeathsig" if _libc else "watchdog" if os.name == "posix" else "")
+    if how == "pdeathsig":
+        return subprocess.Popen(command, preexec_fn=_die_with(os.getpid()), **arguments)
+    if how == "watchdog":
+        command = [sys.executable, __file__, *command]
+        return subprocess.Popen(command, stdin=subprocess.PIPE, **arguments)
+    return subprocess.Popen(command, **arguments)  # Windows: see above
+
+
+def _die_with(parent: int):
+    def set_death_signal() -> None:  # runs in the child, before exec
+        if _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            os._exit(126)
+        # The kernel acts only on a death after the call: a parent already gone
+        # has left us to another parent.
+        if os.getppid() != parent:
+            os._exit(126)
+
+    # The signal comes when the thread that started the child ends: start children
+    # from the main thread (as native/run_stack.py does), not from a passing one.
+    return set_death_signal
+
+
+def _watch(command: list[str]) -> None:
+    """Run command; kill it when our standard input closes (our parent has ended)."""
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda signum, frame: child.send_signal(signum))
+
+    def kill_when_the_parent_ends() -> None:
+        while os.read(0, 4096):  # b"" at end of file: no one holds the pipe's other end
+            pass
+        child.kill()
+
+    threading.Thread(target=kill_when_the_parent_ends, daemon=True).start()
+    code = child.wait()
+    if code < 0:  # ended by a signal: end by the same one, so our parent sees what it saw
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    _watch(sys.argv[1:])
