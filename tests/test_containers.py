@@ -235,10 +235,18 @@ def test_the_compose_minimum_loads_every_compose_file(files):
         assert essentials(oldest["services"][name]) == essentials(service), name
 
 
+def as_mapping(environment: dict | list | None) -> dict | None:
+    """Compose 2.24 writes a service's environment merged from two files as a list of
+    NAME=value; newer releases as a mapping. The same settings either way."""
+    if isinstance(environment, list):
+        return dict(entry.partition("=")[::2] for entry in environment)
+    return environment
+
+
 def essentials(service: dict) -> dict:
     watch = service.get("develop", {}).get("watch", [])
     return {
-        "environment": service.get("environment"),
+        "environment": as_mapping(service.get("environment")),
         "ports": service.get("ports"),
         "after": {name: d["condition"] for name, d in service.get("depends_on", {}).items()},
         "watch": [(w["action"], w["path"], w.get("target")) for w in watch],
@@ -261,7 +269,7 @@ ROOM_FILES = ("docker-compose.yml", "docker-compose.room.yml")
 def test_room_mode_shares_grafana_read_only_when_asked():
     """ROOM_VIEWS_ADDRESS=0.0.0.0 opens Grafana, and nothing else, to the room."""
     shared = compose_config(*ROOM_FILES, env={"ROOM_VIEWS_ADDRESS": "0.0.0.0"})["services"]
-    opened = {key for key, host in published_ports(shared).items() if host != "127.0.0.1"}
+    opened = {key for key, host in published_ports(shared) if host != "127.0.0.1"}
 
     assert opened == {("grafana", 3000)} | {("otel-collector", p) for p in ROOM_PORTS.values()}
 
