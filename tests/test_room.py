@@ -16,6 +16,7 @@ import re
 import socket
 import subprocess
 import sys
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -31,12 +32,13 @@ from native.run_stack import (
     running_stack,
 )
 from tests.browser_like import submit, trace_id_of
+from tests.chromium import chromium, screenshot
 from tests.grafana_queries import DASHBOARD, dashboard_records
 from tests.self_checks import run_check, services, until_passes
 from tests.test_read_only_front import REFUSED_REQUESTS
 from workshop import learners, room_address
 from workshop.backends import Prometheus, wait_for
-from workshop.check import SECTIONS, for_learner
+from workshop.check import SECTIONS, SERVICES, for_learner
 from workshop.checkpoints import ROOT, write_checkpoint
 
 ADDRESS = network_address()
@@ -257,10 +259,10 @@ def test_the_uis_query_forms_pass_through_the_front_and_find_a_learners_telemetr
 TRACE_DATA = {"/zipkin/traces/": "/zipkin/api/v2/trace/", "/api/traces/": "/api/traces/"}
 
 
-def trace_seen_through_the_front(room_view: str, page: requests.Response) -> str | None:
+def trace_seen_through_the_front(room_view: str, page: str) -> str | None:
     """Follow the page's trace link, as a learner clicks it; the trace, as the page it
     leads to reads it through the front, or None while the trace store has not got it."""
-    link = re.search(r'id="trace-link" href="([^"]+)"', page.text).group(1)
+    link = re.search(r'id="trace-link" href="([^"]+)"', page).group(1)
     assert link.startswith(room_view + "/trace/"), link
     followed = requests.get(link, timeout=10)
     assert followed.url.startswith(room_view)  # the redirect stays on the front
@@ -291,13 +293,56 @@ def test_each_learner_follows_their_pages_trace_link_to_their_own_trace(
             trace_id = trace_id_of(page)
 
             def their_trace(page=page, trace_id=trace_id):
-                shown = trace_seen_through_the_front(room.urls["room_view"], page) or ""
+                shown = trace_seen_through_the_front(room.urls["room_view"], page.text) or ""
                 return shown if trace_id in shown and '"frontend"' in shown else None
 
             shown = wait_for(their_trace, timeout=60)
             assert shown, f"{name}'s trace {trace_id} did not show through the front"
             assert f'"{name}"' in shown  # their service.namespace, on their spans
             assert f'"{other}"' not in shown
+
+
+@pytest.fixture
+def page():
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1280, "height": 900})
+
+
+def test_in_a_browser_a_learner_clicks_their_trace_link_and_sees_their_trace(
+    room, learners_running, page
+):
+    """Through the front, in the trace store's own UI (Zipkin's waterfall, where Java runs)."""
+    page.goto(f"http://127.0.0.1:{learners_running[GRACE]['FRONTEND_PORT']}")
+    page.fill("#location", "Tokyo")
+    page.click("button[type=submit]")
+    link = page.locator("#trace-link")
+    link.wait_for(timeout=20_000)
+    trace_id, html = page.locator("#trace-id").inner_text(), page.content()
+    stored = wait_for(
+        lambda: trace_id in (trace_seen_through_the_front(room.urls["room_view"], html) or ""),
+        timeout=60,
+    )
+    assert stored, f"trace {trace_id} did not reach the trace store"
+
+    link.click()
+    for service in SERVICES:
+        page.get_by_text(service).first.wait_for(timeout=20_000)
+    assert page.url.startswith(room.urls["room_view"])
+    screenshot(page, "room-trace")
+
+
+def test_in_a_browser_prometheus_ui_draws_a_learners_query_through_the_front(
+    room, learners_running, page
+):
+    promql = f'sum by (service_name) (target_info{{service_namespace="{GRACE}"}})'
+    page.goto(
+        f"{room.urls['room_view']}/query?" + urlencode({"g0.expr": promql, "g0.tab": "table"})
+    )
+    rows = page.locator("table tbody tr")
+    rows.first.wait_for(timeout=20_000)
+    shown = sorted(re.search(r'service_name="([^"]+)"', r)[1] for r in rows.all_inner_texts())
+    assert shown == sorted(SERVICES)
+    screenshot(page, "room-prometheus-table")
 
 
 @pytest.mark.parametrize(("backend", "method", "path"), REFUSED_REQUESTS)
