@@ -9,8 +9,10 @@ else
 VENV_PYTHON := $(VENV)/bin/python
 endif
 
-RUNTIME_REQUIREMENTS := requirements.txt common/requirements.txt \
-	frontend/requirements.txt $(wildcard backend/*/requirements.txt)
+# pyproject.toml reads the services' pins from these files (one list, which the
+# Dockerfiles install too).
+RUNTIME_REQUIREMENTS := pyproject.toml common/requirements.txt frontend/requirements.txt \
+	$(wildcard backend/*/requirements.txt)
 # A facilitator's kit (`make kit`, docs/facilitators.md, "Before the day"): where it is, pip installs the
 # learners' packages from its wheels with no network at all.
 KIT_DIR ?= kit
@@ -19,8 +21,8 @@ PIP_SOURCE := $(if $(wildcard $(KIT_DIR)/wheels/*.whl),--no-index --find-links $
 GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help run stack test backends benchmark profile stack-latency footprint checkout solution \
-	status check load zero-code kit alerts room diagram screenshots update-tle fault \
+.PHONY: help run stack test test-fast backends benchmark profile stack-latency footprint checkout \
+	solution status check load zero-code kit alerts room diagram screenshots update-tle fault \
 	outdated zero-code-tree
 
 help: ## Show the targets
@@ -36,6 +38,15 @@ test: $(VENV)/.dev backends $(GRAFANA_PARSERS) ## Run everything CI runs: lint, 
 	$(VENV_PYTHON) -m ruff check .
 	$(VENV_PYTHON) -m ruff format --check .
 	$(VENV_PYTHON) -m pytest
+
+# The platform tests (pyproject.toml's `platform` marker) are left out: nothing is built
+# and no backend starts. The unit tests mostly wait (for local servers, for the fault
+# flags' file to be read again), so four processes share them, a test file to each,
+# even on two cores.
+test-fast: $(VENV)/.dev ## Lint, and run the unit tests only: in under a minute
+	$(VENV_PYTHON) -m ruff check .
+	$(VENV_PYTHON) -m ruff format --check .
+	$(VENV_PYTHON) -m pytest -m "not platform" -q -n 4 --dist loadfile
 
 backends: $(VENV)/.runtime ## Build the native platform (needs Go, and Node.js for Prometheus' UI); fetch Zipkin
 	$(VENV_PYTHON) native/build_backends.py
@@ -100,7 +111,7 @@ outdated: $(VENV)/.dev ## For maintainers: list the pins with newer releases (ne
 	$(VENV_PYTHON) -m workshop.outdated
 
 update-tle: $(VENV)/.runtime ## Download the ISS's latest orbital elements (needs the internet)
-	cd backend/iss-distance-service && PYTHONPATH=../.. ../../$(VENV_PYTHON) -m iss_distance.tle_update
+	$(VENV_PYTHON) -m iss_distance.tle_update
 
 # pip shows what it downloads and installs: the first run takes a minute or two.
 PIP_INSTALL := $(VENV_PYTHON) -m pip install --disable-pip-version-check --progress-bar on
@@ -110,20 +121,22 @@ $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) $(PIP_SOURCE) --quiet --upgrade pip
 
+# The workshop itself, in editable mode: its packages import by name from anywhere, and
+# a saved change is live at once. pip also installs the services' packages.
 $(VENV)/.runtime: $(VENV_PYTHON) $(RUNTIME_REQUIREMENTS)
-	@echo "Installing the services' packages into $(VENV)."
-	$(PIP_INSTALL) $(PIP_SOURCE) -r requirements.txt
+	@echo "Installing the workshop and the services' packages into $(VENV)."
+	$(PIP_INSTALL) $(PIP_SOURCE) -e .
 	@touch $@
 
-# What the workshop's own commands use (checkpoints), on top of the services' packages.
+# What the workshop's own commands use (checkpoints, zero-code), on top of the services'.
 $(VENV)/.workshop: $(VENV)/.runtime requirements-workshop.txt
-	$(PIP_INSTALL) $(PIP_SOURCE) -r requirements-workshop.txt
+	$(PIP_INSTALL) $(PIP_SOURCE) -e ".[workshop]"
 	@touch $@
 
 # The test tools are not in the kit: they come from the network.
 $(VENV)/.dev: $(VENV)/.workshop requirements-dev.txt
 	@echo "Installing the test tools into $(VENV)."
-	$(PIP_INSTALL) -r requirements-dev.txt
+	$(PIP_INSTALL) -e ".[dev]"
 	@touch $@
 
 $(GRAFANA_PARSERS): tests/grafana_parsers/package-lock.json

@@ -82,6 +82,18 @@ def pytest_configure(config):
     assert isinstance(metrics.get_meter_provider(), metrics.MeterProvider)
 
 
+def pytest_collection_modifyitems(items):
+    """A test that starts the platform, itself or through another fixture, must be marked
+    so, or `make test-fast` would start it too."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "stack" in item.fixturenames and item.get_closest_marker("platform") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("Mark these platform tests `platform`:\n" + "\n".join(unmarked))
+
+
 @pytest.fixture
 def telemetry() -> Iterator[Telemetry]:
     _telemetry.clear()
@@ -95,7 +107,9 @@ def serve() -> Iterator[Callable[[Flask], str]]:
 
     def start(app: Flask) -> str:
         server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # shutdown() waits for the loop to notice, at most one poll interval (0.5 s
+        # by default): check often, so that the tests don't wait for it.
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}"
 

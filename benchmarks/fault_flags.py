@@ -10,19 +10,16 @@ OpenTelemetry hook, inside a span, where each evaluation adds a span event; then
 the flag file is missing, when no flag is asked at all. It is a measurement, not a test.
 """
 
-import sys
 import tempfile
 import timeit
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from openfeature import api as openfeature
+from openfeature.contrib.hook.opentelemetry import TracingHook
+from opentelemetry.sdk.trace import TracerProvider
 
-from openfeature import api as openfeature  # noqa: E402
-from openfeature.contrib.hook.opentelemetry import TracingHook  # noqa: E402
-from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
-
-from common import faults  # noqa: E402
-from workshop.fault import switch_fault  # noqa: E402
+from common import faults
+from workshop.fault import switch_fault
 
 ROUNDS = 20_000
 

@@ -36,10 +36,9 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from native.run_services import SERVICES, start_services, stop  # noqa: E402
-from native.run_stack import PORTS, running_stack  # noqa: E402
+from common.services import SERVICES
+from native.run_services import start_services, stop
+from native.run_stack import PORTS, running_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_GENERATOR = "load generator"

@@ -20,7 +20,6 @@ measurement, not a test: the figures depend on the machine.
 import argparse
 import socket
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,10 +27,8 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from native.run_services import start_services, stop  # noqa: E402
-from native.run_stack import running_stack  # noqa: E402
+from native.run_services import start_services, stop
+from native.run_stack import running_stack
 
 PLACES = ["Paris", "Tokyo", "Nairobi", "Lima", "Oslo", "Sydney", "Toronto", "Delhi"]
 

@@ -25,8 +25,11 @@ from pathlib import Path
 
 import requests
 
+from common.services import HEALTH_PATH, service
+from harness.polling import wait_for
+
 HERE = Path(__file__).resolve().parent.parent
-SERVICE = "backend/geolocator-service"
+GEOLOCATOR = service("geolocator-service")
 PLACES = ["Paris", "sao paulo", "München", "paris, us", "London, Canada", "Japan", "Tokyo"]
 RUNS = 3
 
@@ -68,26 +71,25 @@ def service_env(root: Path, cache: str) -> dict[str, str]:
 def start_and_measure(root: Path, cache: str) -> tuple[float, float, float]:
     """Seconds until ready, RSS in MB after a few lookups, and the median lookup in ms."""
     port = free_port()
-    command = [sys.executable, "-m", "common.server", f"--listen=127.0.0.1:{port}",
-               "geolocator:create_app"]  # fmt: skip
+    command = [sys.executable, "-m", "common.server", GEOLOCATOR.name]
     started = time.perf_counter()
     process = subprocess.Popen(
         command,
-        cwd=root / SERVICE,
-        env=service_env(root, cache),
+        cwd=root / GEOLOCATOR.directory,
+        env=service_env(root, cache) | {GEOLOCATOR.port_variable: str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        while True:
+
+        def healthy() -> bool:
             if process.poll() is not None:
                 raise RuntimeError(f"the geolocator exited with code {process.returncode}")
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.01)
+            return requests.get(f"{url}{HEALTH_PATH}", timeout=1).ok
+
+        if not wait_for(healthy, timeout=60, interval=0.01):
+            raise TimeoutError("the geolocator was not healthy within 60 s")
         ready = time.perf_counter() - started
 
         session = requests.Session()
@@ -105,7 +107,7 @@ def start_and_measure(root: Path, cache: str) -> tuple[float, float, float]:
 def lookup_microseconds(root: Path, cache: str) -> float:
     output = subprocess.run(
         [sys.executable, "-c", TIME_LOOKUPS],
-        cwd=root / SERVICE,
+        cwd=root / GEOLOCATOR.directory,
         env=service_env(root, cache),
         capture_output=True,
         text=True,

@@ -6,17 +6,21 @@
 
 The services run in this process under waitress on free local ports (through
 common/server.py where the tree has it, as `make run` serves them), offline and with
-telemetry off. The misbehaving upstreams are those of tests/raw_upstreams.py. It is a
-measurement, not a test: about a minute after the hardening, two before it.
+telemetry off. The misbehaving upstreams are those of harness/raw_upstreams.py. It is a
+measurement, not a test: about a minute after the hardening, two before it. Another
+tree is measured in a process of its own, whose PYTHONPATH puts that tree's packages
+before the installed ones.
 """
 
 import argparse
 import http.client
+import importlib
 import importlib.util
 import json
 import os
 import resource
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -24,37 +28,28 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+import waitress
+
+import gateway
+import geolocator
+import iss_distance
+import webapp
+from harness import raw_upstreams as raw
 
 HERE = Path(__file__).resolve().parent.parent
-SERVICE_PATHS = ["frontend", "backend/gateway", "backend/geolocator-service",
+# Where an older tree keeps the services' packages, as its PYTHONPATH.
+SERVICE_PATHS = [".", "frontend", "backend/gateway", "backend/geolocator-service",
                  "backend/iss-distance-service"]  # fmt: skip
 PLACE = {"name": "Paris, France", "latitude": 48.85, "longitude": 2.35, "source": "gazetteer"}
 ISS = {"distance": 1.0, "location": {"latitude": 1.0, "longitude": 2.0}, "source": "sgp4",
        "time": "2026-11-21T12:00:00+00:00", "tle_age_days": 69}  # fmt: skip
 
 
-def load_raw_upstreams():
-    # By path: the measured tree has a `tests` package of its own, maybe without it.
-    spec = importlib.util.spec_from_file_location("raw_upstreams", HERE / "tests/raw_upstreams.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-raw = load_raw_upstreams()
-
-
 class Tree:
     """The services of the tree being measured, served on free local ports."""
 
-    def __init__(self, root: Path):
+    def __init__(self):
         os.environ["OTEL_SDK_DISABLED"] = "true"  # never near the platform's fixed ports
-        sys.path[:0] = [str(root), *(str(root / path) for path in SERVICE_PATHS)]
-        import gateway
-        import geolocator
-        import iss_distance
-        import webapp
-
         self.packages = {"gateway": gateway, "geolocator": geolocator,
                          "iss": iss_distance, "frontend": webapp}  # fmt: skip
         self.urls = {"iss": self.serve("iss", OFFLINE=True),
@@ -65,13 +60,9 @@ class Tree:
     def serve(self, service: str, **config) -> str:
         """Serve a new app of `service` as the tree serves it, and return its URL."""
         app = self.packages[service].create_app(config)
-        try:
-            from common.server import create_server
-
-            server = create_server(app, "127.0.0.1:0")
-        except ImportError:  # before the hardening: waitress with its defaults
-            import waitress
-
+        if importlib.util.find_spec("common.server"):
+            server = importlib.import_module("common.server").create_server(app, "127.0.0.1:0")
+        else:  # before the hardening: waitress with its defaults
             server = waitress.create_server(app, listen="127.0.0.1:0")
         threading.Thread(target=server.run, daemon=True).start()
         return f"http://127.0.0.1:{server.effective_port}"
@@ -370,7 +361,12 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=HERE, help="the tree to measure")
     parser.add_argument("only", nargs="*", help="run only these measures, by name")
     arguments = parser.parse_args()
-    tree = Tree(arguments.root.resolve())
+    root = arguments.root.resolve()
+    if root != HERE:
+        path = os.pathsep.join(str(root / folder) for folder in SERVICE_PATHS)
+        command = [sys.executable, __file__, *arguments.only]
+        sys.exit(subprocess.run(command, env={**os.environ, "PYTHONPATH": path}).returncode)
+    tree = Tree()
     for measure in [online_sources, deadlines, error_formats, upstream_answers, strict_input,
                     sizes, security_headers, connections, hostile_hosts,
                     health_under_a_stalled_upstream, edge_headers, refused_body,

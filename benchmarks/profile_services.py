@@ -29,11 +29,9 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from native.run_services import start_services  # noqa: E402
-from native.run_stack import running_stack  # noqa: E402
-from tests.browser_like import free_ports  # noqa: E402
+from harness.browser import free_ports
+from native.run_services import start_services
+from native.run_stack import running_stack
 
 PLACES = ["Paris", "Tokyo", "Nairobi", "Lima"]
 TELEMETRY_CODE = re.compile(r"site-packages/(opentelemetry|grpc|google/protobuf)/")

@@ -19,18 +19,15 @@ measurement, not a test.
 """
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from loadgen.generate_load import generate_load  # noqa: E402
-from native.run_services import start_services  # noqa: E402
-from native.run_stack import running_stack  # noqa: E402
-from workshop.backends import Jaeger, Prometheus  # noqa: E402
-from workshop.checkpoints import ROOT, write_checkpoint  # noqa: E402
+from loadgen.generate_load import generate_load
+from native.run_services import start_services
+from native.run_stack import running_stack
+from workshop.backends import Jaeger, Prometheus
+from workshop.checkpoints import ROOT, write_checkpoint
 
 HEAD_SAMPLING = {
     "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",

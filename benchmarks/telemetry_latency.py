@@ -20,18 +20,16 @@ and VictoriaLogs: see docs/troubleshooting.md, "No data yet", for their delays.)
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from native.run_services import start_services  # noqa: E402
-from native.run_stack import running_stack  # noqa: E402
-from tests.browser_like import submit, trace_id_of  # noqa: E402
-from workshop.backends import Jaeger, Prometheus, VictoriaLogs  # noqa: E402
-from workshop.checkpoints import ROOT, write_checkpoint  # noqa: E402
+from harness.browser import submit, trace_id_of
+from harness.polling import wait_for
+from native.run_services import start_services
+from native.run_stack import running_stack
+from workshop.backends import Jaeger, Prometheus, VictoriaLogs
+from workshop.checkpoints import ROOT, write_checkpoint
 
 COUNTED = 'sum(incoming_requests_total{http_response_status_code="200"})'
 SPANS_COUNTED = 'sum(traces_spanmetrics_calls_total{span_name="iss.position"})'
@@ -61,11 +59,14 @@ def measure_one(frontend: str, jaeger: Jaeger, prometheus: Prometheus, logs: Vic
     }
     # Poll every backend in the same loop, so that each figure is its own.
     result = {}
-    while len(result) < len(waits) and time.monotonic() - answered < 120:
+
+    def every_one_arrived() -> bool:
         for name, condition in waits.items():
             if name not in result and condition():
                 result[name] = time.monotonic() - answered
-        time.sleep(0.05)
+        return len(result) == len(waits)
+
+    wait_for(every_one_arrived, timeout=120 - (time.monotonic() - answered), interval=0.05)
     return {name: result.get(name, float("nan")) for name in waits}
 
 

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, default_exce
 from common.deadline import BUDGET_HEADER, Deadline
 from common.inputs import InvalidInputError
 from common.security import SECURITY_HEADERS, valid_host
-from common.telemetry import HEALTH_PATH
+from common.services import HEALTH_PATH
 
 # Our requests are a short form or a short query string; anything bigger is refused
 # before it costs memory. The server (common/server.py) enforces the header limit.

@@ -1,15 +1,19 @@
 """Serve a service with waitress, with limits set for a workshop laptop.
 
-    python -m common.server --listen=127.0.0.1:8082 geolocator:create_app
+    python -m common.server geolocator-service               # on 127.0.0.1:8082
+    python -m common.server --host=0.0.0.0 geolocator-service   # as in its container
 
-Every service runs this way (`make run`, the Dockerfiles), so these settings are the
-one place where the server's limits, timeouts and HTTP strictness are chosen.
+The port is the service table's (common/services.py), or its <NAME>_PORT variable's,
+such as GEOLOCATOR_SERVICE_PORT=9082. Every service runs this way (`make run`, the
+Dockerfiles), so these settings are the one place where the server's limits, timeouts
+and HTTP strictness are chosen.
 """
 
 import argparse
 import importlib
 import logging
 import socket
+import sys
 import time
 
 import waitress
@@ -19,9 +23,10 @@ from waitress.parser import HTTPRequestParser, ParsingError, TransferEncodingNot
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from waitress.utilities import Error
 
+from common import settings
 from common.http import MAX_BODY_BYTES, MAX_HEADER_BYTES, error_response
 from common.security import SECURITY_HEADERS
-from common.telemetry import HEALTH_PATH
+from common.services import HEALTH_PATH, SERVICES, service
 
 SETTINGS = {
     # Request threads: a request that waits for an upstream holds one. (Health checks
@@ -182,12 +187,15 @@ class HealthChecksApart:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--listen", required=True, help="host:port")
-    parser.add_argument("factory", help="module:function that returns the Flask app")
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    parser.add_argument("service", choices=[s.name for s in SERVICES])
     arguments = parser.parse_args()
-    module, _, function = arguments.factory.partition(":")
-    app = getattr(importlib.import_module(module), function)()
-    server = create_server(app, arguments.listen)
+    try:
+        port = settings.port(arguments.service)
+        app = importlib.import_module(service(arguments.service).package).create_app()
+    except settings.SettingError as error:
+        sys.exit(f"{arguments.service}: {error}")  # no traceback: the message says it all
+    server = create_server(app, f"{arguments.host}:{port}")
     logging.basicConfig()  # as waitress.serve() does; a no-op once telemetry set logging up
     server.print_listen("Serving on http://{}:{}")
     server.run()

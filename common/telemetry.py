@@ -30,10 +30,8 @@ from opentelemetry.semconv.attributes.service_attributes import SERVICE_NAME, SE
 
 from common.console import CONSOLE_LOG_FORMAT, keep_sdk_messages_on_the_console
 from common.sdk_defaults import telemetry_disabled, use_workshop_defaults
+from common.services import HEALTH_PATH
 from common.shutdown import EXPORT_TIMEOUT_SECONDS, exit_cleanly_on_sigterm
-
-# Health checks run every few seconds; tracing them would only bury the real requests.
-HEALTH_PATH = "/healthz"
 
 logger = logging.getLogger(__name__)
 

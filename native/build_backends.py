@@ -41,10 +41,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-try:  # imported as native.build_backends (pytest)
-    from native import not_to_use
-except ImportError:  # run as a script: python native/build_backends.py
-    import not_to_use
+from native import not_to_use
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO / ".env"

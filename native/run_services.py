@@ -34,40 +34,20 @@ import tarfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 
+from common import settings
+from common.sdk_defaults import EXPORT_DELAYS_MS
+from common.services import HEALTH_PATH, SERVICES, Service
+from harness.polling import wait_for
+from workshop import learners
+from workshop.checkpoints import checkpoint_of, committed_snippets, committed_solution
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script, too: the services' shared code
-from common.sdk_defaults import EXPORT_DELAYS_MS  # noqa: E402
-from workshop import learners, room_address  # noqa: E402
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    directory: str  # relative to the repository root
-    package: str  # the Python package with create_app()
-    port: int
-    # Which other services it calls: environment variable -> service name.
-    calls: dict[str, str] = field(default_factory=dict)
-
-
-SERVICES = [
-    Service("geolocator-service", "backend/geolocator-service", "geolocator", 8082),
-    Service("iss-distance-service", "backend/iss-distance-service", "iss_distance", 8083),
-    Service(
-        "gateway",
-        "backend/gateway",
-        "gateway",
-        8081,
-        calls={"GEOLOCATOR_URL": "geolocator-service", "ISS_DISTANCE_URL": "iss-distance-service"},
-    ),
-    Service("frontend", "frontend", "webapp", 8080, calls={"GATEWAY_URL": "gateway"}),
-]
 
 # What `opentelemetry-instrument` is told, besides each service's OTEL_SERVICE_NAME. The
 # environment and start_services(env=...) override these, as they do the code's defaults.
@@ -80,7 +60,7 @@ ZERO_CODE_SETTINGS = {
     # exports within a second, and no traces of the health checks.
     "OTEL_SEMCONV_STABILITY_OPT_IN": "http",
     **EXPORT_DELAYS_MS,
-    "OTEL_PYTHON_FLASK_EXCLUDED_URLS": "/healthz",
+    "OTEL_PYTHON_FLASK_EXCLUDED_URLS": HEALTH_PATH,
     # The logging instrumentation sends log records over OTLP in any case; this also
     # shows INFO records on the console, with their trace and span ids.
     "OTEL_PYTHON_LOG_CORRELATION": "true",
@@ -88,9 +68,8 @@ ZERO_CODE_SETTINGS = {
 
 
 def default_ports() -> dict[str, int]:
-    ports = {service.name: service.port for service in SERVICES}
-    ports["frontend"] = int(os.environ.get("FRONTEND_PORT", ports["frontend"]))
-    return ports
+    """The service table's ports, or those of FRONTEND_PORT and the like."""
+    return {service.name: settings.port(service.name) for service in SERVICES}
 
 
 @dataclass
@@ -122,9 +101,10 @@ def start_services(
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     base_env = room_address.with_room({**os.environ, **(env or {})})
     base_env = {
-        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": settings.DEFAULT_OTLP_ENDPOINT,
         **base_env,
-        "PYTHONPATH": str(root),  # for the shared `common` package
+        # The code of `root`, which may be a checkpoint: before this installed tree's.
+        "PYTHONPATH": str(root),
         "PYTHONUNBUFFERED": "1",
     }
     base_env = learners.with_namespace(base_env)
@@ -151,11 +131,9 @@ def start_services(
 def _launch(
     service: Service, root: Path, port: int, env: dict, log_dir: Path | None, zero_code: bool
 ) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "common.server",
-        f"--listen=127.0.0.1:{port}",
-        f"{service.package}:create_app",
-    ]  # fmt: skip
+    # The port goes as the service's own variable, as compose gives it in a container.
+    env = env | {service.port_variable: str(port)}
+    command = [sys.executable, "-m", "common.server", service.name]
     if zero_code:
         # `opentelemetry-instrument python -m common.server ...` sets up the SDK and instruments
         # Flask, requests and logging before the service's own code runs.
@@ -178,8 +156,7 @@ def _opentelemetry_instrument() -> str:
     found = shutil.which("opentelemetry-instrument", path=Path(sys.executable).parent)
     if found is None:
         raise RuntimeError(
-            f"opentelemetry-instrument is not installed beside {sys.executable}: "
-            "pip install -r requirements.txt"
+            f"opentelemetry-instrument is not installed beside {sys.executable}: pip install -e ."
         )
     return found
 
@@ -191,15 +168,13 @@ def _prefix_lines(name: str, process: subprocess.Popen) -> None:
 
 
 def _wait_until_healthy(name: str, url: str, processes: dict, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         if processes[name].poll() is not None:
             raise RuntimeError(f"{name} exited with code {processes[name].returncode}")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"{name} was not healthy at {url} within {timeout} s")
+        return requests.get(f"{url}{HEALTH_PATH}", timeout=1).ok
+
+    if not wait_for(healthy, timeout, interval=0.2):
+        raise TimeoutError(f"{name} was not healthy at {url} within {timeout} s")
 
 
 def stop(processes, timeout: float = 15) -> None:
@@ -222,10 +197,6 @@ def write_zero_code_tree() -> Path:
     checkout`, or with your own code typed in, the working tree already has OpenTelemetry
     code, and it would run beside opentelemetry-instrument's, twice over.
     """
-    if str(ROOT) not in sys.path:  # run as a script, only native/ is on the path
-        sys.path.insert(0, str(ROOT))
-    from workshop.checkpoints import checkpoint_of, committed_snippets, committed_solution
-
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     destination = cache / "otel-workshop" / "zero-code"
     shutil.rmtree(destination, ignore_errors=True)  # no files left over from an older tree
@@ -254,8 +225,9 @@ def main() -> None:
     zero_code = parser.parse_args().zero_code
     try:
         learner = learners.learner()
+        default_ports()  # a port variable that cannot be read, said before anything starts
         room = room_address.with_room(os.environ)
-    except (learners.LearnerNameError, room_address.RoomURLError) as error:
+    except (learners.LearnerNameError, settings.SettingError, room_address.RoomURLError) as error:
         sys.exit(str(error))  # before anything starts, with no traceback
     root = ROOT
     if zero_code:
@@ -269,7 +241,7 @@ def main() -> None:
     try:
         with start_services(root=root, zero_code=zero_code) as running:
             print(f"\nThe application is at {running.urls['frontend']} (Ctrl-C stops it)")
-            endpoint = room.get("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+            endpoint = room.get("OTEL_EXPORTER_OTLP_ENDPOINT") or settings.otlp_endpoint()
             whose = f", as learner {learner} ({learners.ATTRIBUTE})" if learner else ""
             print(f"Telemetry goes to {endpoint}{whose}\n")
             if not learner and urlsplit(endpoint).hostname not in ("127.0.0.1", "localhost", "::1"):

@@ -40,14 +40,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-try:  # imported as native.run_stack (pytest)
-    from native import build_backends, lifeline, read_only_front
-    from native.run_services import stop as stop_processes
-except ImportError:  # run as a script: python native/run_stack.py
-    import build_backends
-    import lifeline
-    import read_only_front
-    from run_services import stop as stop_processes
+from native import build_backends, lifeline, read_only_front
+from native.run_services import stop as stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import requests
 
+from harness.polling import wait_for
 from tests import grafana_queries
 from tests.compose_releases import memory_limit
 from tests.grafana_queries import (
@@ -40,7 +41,6 @@ from tests.grafana_queries import (
     service_map_queries,
 )
 from tests.readme import code_blocks
-from workshop.backends import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAFANA = "http://127.0.0.1:3000"

@@ -5,7 +5,6 @@ every span, metric and log record it is sent, with the service name of its resou
 """
 
 import threading
-import time
 from concurrent import futures
 from dataclasses import dataclass
 
@@ -13,6 +12,8 @@ import grpc
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2, metrics_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
+
+from harness.polling import wait_for
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,12 @@ class OtlpReceiver(
             if r.item.trace_id == trace_id and containing in r.item.body.string_value
         ]
 
-    def wait_for(self, condition, timeout: float = 30, interval: float = 0.2):
-        """Poll `condition()` until it returns something truthy; return that."""
-        deadline = time.monotonic() + timeout
-        while True:
+    def wait_for(self, condition, timeout: float = 30):
+        """Poll `condition()`, which reads what has arrived, until it returns something
+        truthy; return that."""
+
+        def while_nothing_arrives():
             with self._lock:
-                result = condition()
-            if result or time.monotonic() > deadline:
-                return result
-            time.sleep(interval)
+                return condition()
+
+        return wait_for(while_nothing_arrives, timeout, interval=0.2)

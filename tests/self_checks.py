@@ -8,13 +8,13 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from harness.browser import free_ports, submit
+from harness.polling import wait_for
 from loadgen.generate_load import generate_load
 from native.run_services import start_services
-from tests.browser_like import free_ports, submit
 from workshop.checkpoints import ROOT
 
 # No internet in tests: no slow online lookups either. The services export within a
@@ -39,12 +39,14 @@ def until_passes(
     section: int, env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess:
     """Run the check every 2 s until it passes or time is up; return its last run."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = run_check(section, env)
-        if result.returncode == 0 or time.monotonic() > deadline:
-            return result
-        time.sleep(2)
+    runs = []
+
+    def passes() -> bool:
+        runs.append(run_check(section, env))
+        return runs[-1].returncode == 0
+
+    wait_for(passes, timeout, interval=2)
+    return runs[-1]
 
 
 def platform_env(stack) -> dict[str, str]:

@@ -22,13 +22,17 @@ import pytest
 import requests
 
 from common.faults import FLAGS_FILE_VARIABLE
+from harness.browser import free_ports, submit
+from harness.polling import wait_for
 from native.run_services import start_services
-from tests.browser_like import free_ports, submit
 from tests.grafana_queries import annotation_records
 from tests.self_checks import OFFLINE, platform_env, run_check, until_passes
 from tests.test_platform import readme_api_addresses
 from workshop import fault
-from workshop.backends import Prometheus, wait_for
+from workshop.backends import Prometheus
+
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
 
 # Each fault, and the alert it must raise for the service where it is.
 FAULTS = [("iss-errors", "HighErrorRatio"), ("iss-latency", "HighLatency")]

@@ -32,6 +32,7 @@ def run(promtool: str, *arguments: Path | str) -> subprocess.CompletedProcess:
     return subprocess.run([promtool, *map(str, arguments)], capture_output=True, text=True)
 
 
+@pytest.mark.platform  # promtool, built from its Go module
 def test_prometheus_yml_and_the_rules_it_loads_are_valid(promtool):
     result = run(promtool, "check", "config", CONFIG)
 
@@ -39,6 +40,7 @@ def test_prometheus_yml_and_the_rules_it_loads_are_valid(promtool):
     assert "SUCCESS: 2 rules found" in result.stdout  # the rule file was found and read
 
 
+@pytest.mark.platform  # promtool, built from its Go module
 def test_the_rules_pass_their_unit_tests(promtool):
     result = run(promtool, "test", "rules", RULES_TESTS)
 
@@ -54,6 +56,7 @@ def copy_of_the_rules(tmp_path) -> Path:
     return tmp_path
 
 
+@pytest.mark.platform  # promtool, built from its Go module
 @pytest.mark.parametrize(
     ("change", "failing_alert"),
     [
@@ -77,6 +80,7 @@ def test_a_rule_changed_for_the_worse_fails_its_unit_tests(
     assert f"alertname: {failing_alert}" in result.stderr  # what failed, and why
 
 
+@pytest.mark.platform  # promtool, built from its Go module
 def test_a_rule_that_is_no_promql_is_refused(promtool, copy_of_the_rules):
     rules = copy_of_the_rules / RULES.name
     text = rules.read_text()

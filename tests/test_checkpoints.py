@@ -23,8 +23,9 @@ import pytest
 import requests
 import yaml
 
-from native.run_services import SERVICES, start_services, stop
-from tests.browser_like import free_ports, submit, trace_id_of
+from common.services import SERVICES
+from harness.browser import free_ports, submit, trace_id_of
+from native.run_services import start_services, stop
 from tests.otlp_receiver import OtlpReceiver, Received
 from workshop.checkpoints import ROOT, SECTIONS, write_checkpoint
 
@@ -130,6 +131,7 @@ def test_the_start_of_section_0_is_the_application_without_telemetry(tmp_path):
     assert code and [path.name for path in code if imports.search(path.read_text())] == []
 
 
+@pytest.mark.platform  # the services of a checkpoint, as processes
 def test_after_section_0_there_is_a_resource_but_nothing_to_send_yet(tmp_path):
     run = run_checkpoint(1, tmp_path)
 
@@ -137,6 +139,7 @@ def test_after_section_0_there_is_a_resource_but_nothing_to_send_yet(tmp_path):
     assert not run.shows_a_trace_id()
 
 
+@pytest.mark.platform  # the services of a checkpoint, as processes
 def test_after_section_1_the_iss_service_sends_its_metrics(tmp_path):
     run = run_checkpoint(2, tmp_path)
 
@@ -145,6 +148,7 @@ def test_after_section_1_the_iss_service_sends_its_metrics(tmp_path):
     assert not run.shows_a_trace_id()
 
 
+@pytest.mark.platform  # the services of a checkpoint, as processes
 def test_after_section_2_the_services_send_their_logs_too(tmp_path):
     run = run_checkpoint(3, tmp_path)
 
@@ -157,6 +161,7 @@ def test_after_section_2_the_services_send_their_logs_too(tmp_path):
     assert not run.shows_a_trace_id()
 
 
+@pytest.mark.platform  # the services of a checkpoint, as processes
 def test_after_section_3_the_iss_service_sends_its_own_spans(tmp_path):
     run = run_checkpoint(4, tmp_path)
 
@@ -175,6 +180,7 @@ def test_after_section_3_the_iss_service_sends_its_own_spans(tmp_path):
     assert not run.shows_a_trace_id()
 
 
+@pytest.mark.platform  # the services of a checkpoint, as processes
 def test_after_section_4_one_trace_crosses_the_four_services(tmp_path):
     run = run_checkpoint(5, tmp_path)  # the code of sections 5 to 8 too: they add none
 
@@ -196,6 +202,7 @@ def test_after_section_4_one_trace_crosses_the_four_services(tmp_path):
     assert flags_evaluated(geolocator) == {"slow-geocoder", "wrong-place"}
 
 
+@pytest.mark.platform  # the services of a checkpoint, as processes
 def test_after_section_9_the_position_lookup_is_timed_into_the_views_buckets(tmp_path):
     run = run_checkpoint(10, tmp_path)  # the end of the workshop: the finished solution
 

@@ -20,17 +20,20 @@ def actionlint() -> Path:
     return build_backends.build(build_backends.tools()["actionlint"])
 
 
+@pytest.mark.platform  # actionlint, built from its Go module
 def test_actionlint_is_the_pinned_release(actionlint):
     version = subprocess.run([actionlint, "-version"], capture_output=True, text=True).stdout
     assert version.splitlines()[0] == build_backends.read_env_file()["ACTIONLINT_VERSION"]
 
 
+@pytest.mark.platform  # actionlint, built from its Go module
 def test_actionlint_finds_no_problem_in_the_workflows(actionlint):
     # With no arguments it checks every file in .github/workflows.
     linted = subprocess.run([actionlint, "-no-color"], cwd=ROOT, capture_output=True, text=True)
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
+@pytest.mark.platform  # actionlint, built from its Go module
 def test_actionlint_reports_a_broken_workflow(actionlint, tmp_path):
     """So that its silence above means something: an unknown key, a bad expression."""
     broken = WORKFLOW.read_text().replace("timeout-minutes:", "timeout-minute:")

@@ -42,6 +42,7 @@ def components_of(config: dict) -> dict[str, set[str]]:
     return {kind: {name.split("/")[0] for name in config.get(kind) or {}} for kind in KINDS}
 
 
+@pytest.mark.platform  # the collector, built from its Go modules
 def test_the_native_build_holds_exactly_the_components_the_configs_use(collector):
     listed = yaml.safe_load(
         subprocess.run([collector, "components"], capture_output=True, text=True, check=True)
@@ -54,6 +55,7 @@ def test_the_native_build_holds_exactly_the_components_the_configs_use(collector
     assert built == used
 
 
+@pytest.mark.platform  # the collector, built from its Go modules
 @pytest.mark.parametrize(
     ("stack", "env", "zipkin"),
     [
@@ -73,6 +75,7 @@ def test_the_config_is_valid_as_each_stack_fills_it_in(collector, stack, env, zi
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.platform  # the collector, built from its Go modules
 def test_natively_the_traces_go_to_zipkin_too_through_the_same_processors(collector):
     """Zipkin's file adds an exporter to the traces pipeline; it replaces nothing."""
     [binary, *configs] = collector_command(collector, ROOT, zipkin=True)
@@ -146,6 +149,7 @@ def test_the_service_graph_file_only_adds_to_the_config():
         assert path[-1] not in node, f"{'.'.join(path)} would replace the config's"
 
 
+@pytest.mark.platform  # the collector, built from its Go modules
 def test_the_native_collector_runs_the_service_graphs_pipelines(collector, tmp_path):
     """The wiring of the merged config, validated by the real collector. The native
     build cannot hold the service graph connector, so a connector of the same shape

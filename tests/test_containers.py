@@ -17,7 +17,9 @@ import pytest
 import yaml
 
 from common.faults import DEFAULT_FLAGS_FILE
-from native.run_services import SERVICES, ZERO_CODE_SETTINGS, write_zero_code_tree
+from common.services import HEALTH_PATH, SERVICES
+from native.build_backends import read_env_file
+from native.run_services import ZERO_CODE_SETTINGS, write_zero_code_tree
 from native.run_stack import ROOM_PORTS
 from tests.compose_releases import MINIMUM, compose_release, memory_limit
 from tests.readme import all_text, commands, subsection, tables
@@ -96,13 +98,31 @@ def test_compose_runs_each_service_as_it_runs_natively(services_file, service):
     container = services_file[service.name]
     dockerfile = ROOT / container["build"]["dockerfile"]
     assert dockerfile.parent == ROOT / service.directory
-    command = f'"common.server", "--listen=0.0.0.0:{service.port}", "{service.package}:create_app"'
+    command = f'CMD ["python", "-m", "common.server", "--host=0.0.0.0", "{service.name}"]\n'
     assert command in dockerfile.read_text()
+    # common.server reads its port from this variable, as make run gives it.
+    assert container["environment"][service.port_variable] == str(service.port)
     for variable, callee in service.calls.items():
         port = next(s.port for s in SERVICES if s.name == callee)
         assert container["environment"][variable] == f"http://{callee}:{port}"
     assert container["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
-    assert f"{service.port}/healthz" in " ".join(container["healthcheck"]["test"])
+    assert f"127.0.0.1:{service.port}{HEALTH_PATH}'" in " ".join(container["healthcheck"]["test"])
+
+
+def test_the_env_file_gives_compose_the_service_tables_ports():
+    pins = read_env_file()
+    assert {s.port_variable: pins.get(s.port_variable) for s in SERVICES} == {
+        s.port_variable: str(s.port) for s in SERVICES
+    }
+
+
+def test_compose_takes_every_port_of_a_service_from_its_variable(monkeypatch):
+    """No port is written into the compose files: moving one moves all its uses."""
+    monkeypatch.setenv("GATEWAY_PORT", "9181")
+    services = compose_config("docker-compose.yml")["services"]
+    assert services["gateway"]["environment"]["GATEWAY_PORT"] == "9181"
+    assert "127.0.0.1:9181/healthz" in " ".join(services["gateway"]["healthcheck"]["test"])
+    assert services["frontend"]["environment"]["GATEWAY_URL"] == "http://gateway:9181"
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)

@@ -14,6 +14,9 @@ import pytest
 
 from tests.grafana_queries import DASHBOARDS, ROOT, load_dashboard
 
+# A platform test (pyproject.toml): it needs Go: Grafana's schema, in tests/dashboard_schema.
+pytestmark = pytest.mark.platform
+
 PROGRAM = Path(__file__).resolve().parent / "dashboard_schema"
 
 

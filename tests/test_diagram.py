@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from native.run_services import SERVICES
+from common.services import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "docs" / "images" / "architecture.dot"

@@ -8,9 +8,13 @@ import socket
 
 import pytest
 
-from native.run_services import SERVICES, start_services, stop
-from tests.browser_like import free_ports, submit, trace_id_of
+from common.services import SERVICES
+from harness.browser import free_ports, submit, trace_id_of
+from native.run_services import start_services, stop
 from tests.otlp_receiver import THE_CALL_CHAIN, OtlpReceiver, callers
+
+# A platform test (pyproject.toml): it needs the services, as processes.
+pytestmark = pytest.mark.platform
 
 FAST_EXPORT = {
     "OFFLINE": "true",

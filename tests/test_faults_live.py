@@ -15,12 +15,17 @@ from dataclasses import dataclass, field
 import pytest
 
 from common.faults import FLAGS_FILE_VARIABLE
-from native.run_services import SERVICES, Running, start_services
-from tests.browser_like import free_ports, submit, trace_id_of
+from common.services import SERVICES
+from harness.browser import free_ports, submit, trace_id_of
+from harness.polling import wait_for
+from native.run_services import Running, start_services
 from tests.readme import blocks, body, sections
 from tests.self_checks import check_env, run_check, until_passes
-from workshop.backends import Jaeger, VictoriaLogs, wait_for
+from workshop.backends import Jaeger, VictoriaLogs
 from workshop.fault import switch_fault
+
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
 
 TRIES = 60  # form submissions before a switched fault must have shown
 

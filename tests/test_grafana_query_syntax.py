@@ -23,6 +23,9 @@ from tests.grafana_queries import (
 )
 from tests.readme import code_blocks
 
+# A platform test (pyproject.toml): it needs Node.js: Grafana's own query parsers.
+pytestmark = pytest.mark.platform
+
 PARSED = ("logql", "traceql")
 
 

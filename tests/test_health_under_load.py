@@ -13,7 +13,7 @@ import iss_distance
 import webapp
 from common.server import SETTINGS
 from common.upstream import MAX_CALLS_IN_FLIGHT
-from tests.raw_upstreams import never_answers, raw_upstream
+from harness.raw_upstreams import never_answers, raw_upstream
 
 WITHIN = 0.1  # seconds
 BUDGET = 3  # the frontend's, so that the stalled requests end in 3 s

@@ -23,11 +23,15 @@ from pathlib import Path
 
 import pytest
 
+from harness.polling import wait_for
 from tests.learner import SnippetError, snippets, type_section
 from tests.readme import blocks, section_pages
 from tests.self_checks import check_env, collector_from, load, services, until_passes
-from workshop.backends import Jaeger, wait_for
+from workshop.backends import Jaeger
 from workshop.checkpoints import normal_form, tidy, write_checkpoint
+
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
 
 SECTIONS_WITH_CODE = [0, 1, 2, 3, 4, 9, 11, 12]
 # What a learner does in a section besides typing, before its check can pass.

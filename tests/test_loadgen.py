@@ -7,17 +7,19 @@ import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
+from flask import request
 
 import gateway
 import geolocator
 import iss_distance
 import webapp
+from common.services import SERVICES
+from harness.polling import wait_for
 from loadgen import generate_load as loadgen
-from native.run_services import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "loadgen" / "generate_load.py"
@@ -28,26 +30,63 @@ CLIENT_ERRORS_PER_ROUND = 2
 
 
 @pytest.fixture
-def frontend_url(serve):
-    """The four services, offline, on local ports, warmed up."""
+def frontend(serve):
+    """The four services, offline, on local ports: the frontend's app, not yet served."""
     config = {
         "GEOLOCATOR_URL": serve(geolocator.create_app({"OFFLINE": True})),
         "ISS_DISTANCE_URL": serve(iss_distance.create_app({"OFFLINE": True})),
     }
-    url = serve(webapp.create_app({"GATEWAY_URL": serve(gateway.create_app(config))}))
+    return webapp.create_app({"GATEWAY_URL": serve(gateway.create_app(config))})
+
+
+@pytest.fixture
+def frontend_url(serve, frontend):
+    """The four services, served and warmed up."""
+    url = serve(frontend)
     assert loadgen.submit(url, "Paris", timeout=30) == (200, "")
     return url
 
 
-def test_the_form_is_submitted_steadily_at_the_rate(frontend_url, monkeypatch):
+class VirtualClock:
+    """Stands in for the `time` module of the load generator: its sleeps end at once, and
+    move the clock on by what they asked, so the schedule is exact whatever the load."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> VirtualClock:
+    clock = VirtualClock()
+    monkeypatch.setattr(loadgen, "time", clock)
+    return clock
+
+
+def sending_times(monkeypatch, clock: VirtualClock, answer=None) -> list[float]:
+    """When each request is sent, by the virtual clock; `answer` stands in for submit."""
     sent_at = []
-    real_submit = loadgen.submit
+    answer = answer or loadgen.submit
 
     def timed_submit(*args, **kwargs):
-        sent_at.append(time.monotonic())
-        return real_submit(*args, **kwargs)
+        sent_at.append(clock.now)
+        return answer(*args, **kwargs)
 
     monkeypatch.setattr(loadgen, "submit", timed_submit)
+    return sent_at
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [round(later - earlier, 6) for earlier, later in itertools.pairwise(times)]
+
+
+def test_the_form_is_submitted_steadily_at_the_rate(frontend_url, monkeypatch, clock):
+    sent_at = sending_times(monkeypatch, clock)
     reports = []
 
     total = loadgen.generate_load(
@@ -56,16 +95,25 @@ def test_the_form_is_submitted_steadily_at_the_rate(frontend_url, monkeypatch):
 
     assert total.sent == 20  # one full round of PLACES
     assert (total.ok, total.client_errors, total.failures) == (18, CLIENT_ERRORS_PER_ROUND, 0)
-    # Evenly spaced, not in bursts: 0.1 s apart, give or take a slow answer.
-    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
-    assert all(0.05 < gap < 0.2 for gap in gaps), gaps
-    assert sent_at[-1] - sent_at[0] == pytest.approx(1.9, abs=0.15)
+    assert gaps(sent_at) == [0.1] * 19  # evenly spaced, not in bursts
     # A line a second here (every 10 s by default), and the summary of the whole run.
     assert [line.split(":")[0] for line in reports] == ["last 1 s", "whole run, 2 s"]
     assert reports[0].startswith("last 1 s: sent 10, ok ")
     assert re.fullmatch(
         r"whole run, 2 s: sent 20, ok 18, client errors 2, failures 0, p50 \d+ ms", reports[-1]
     )
+
+
+def test_a_slow_answer_delays_the_next_request_and_no_burst_follows(monkeypatch, clock):
+    def answer(url, location, timeout):
+        clock.now += 0.35 if location == "Nairobi" else 0.01  # the third: slow
+        return 200, ""
+
+    sent_at = sending_times(monkeypatch, clock, answer)
+    loadgen.generate_load("http://frontend", rate=10, timeout=10, requests=6, report=print)
+
+    # The next request goes as soon as the slow answer comes, then every 0.1 s again.
+    assert gaps(sent_at) == [0.1, 0.1, 0.35, 0.1, 0.1]
 
 
 def test_a_frontend_that_is_down_shows_as_failures(closed_port_url):
@@ -79,27 +127,39 @@ def test_a_frontend_that_is_down_shows_as_failures(closed_port_url):
     assert "Connection refused" in reports[-1]
 
 
-def test_the_script_reads_its_settings_from_the_environment_and_stops_on_sigterm(frontend_url):
-    env = {**os.environ, "RATE": "5", "FRONTEND_URL": frontend_url}
+def test_the_script_reads_its_settings_from_the_environment_and_stops_on_sigterm(serve, frontend):
+    """SIGTERM while the 10th request waits for its answer: 9 were answered and counted."""
+    arrived, answer = [], threading.Event()
+
+    @frontend.before_request
+    def hold_the_tenth():
+        arrived.append(request.form.get("location"))
+        if len(arrived) == 10:
+            answer.wait(10)
+
+    url = serve(frontend)
+    env = {**os.environ, "RATE": "20", "FRONTEND_URL": url}
     process = subprocess.Popen([sys.executable, SCRIPT], env=env, stdout=subprocess.PIPE, text=True)
     try:
         first_line = process.stdout.readline()
-        time.sleep(1.5)  # about 8 requests
+        assert wait_for(lambda: len(arrived) == 10, timeout=10)
         process.send_signal(signal.SIGTERM)  # what `docker compose stop` sends
         output, _ = process.communicate(timeout=10)
     finally:
+        answer.set()
         process.kill()
 
-    assert first_line == f"Submitting the form at {frontend_url}, 5 a second (Ctrl-C stops)\n"
+    assert first_line == f"Submitting the form at {url}, 20 a second (Ctrl-C stops)\n"
     assert process.returncode == 0
+    assert arrived == loadgen.PLACES[:10]  # in their order, one at a time
     summary = re.fullmatch(
         r"whole run, \d s: sent (\d+), ok (\d+), client errors (\d+), failures 0, p50 \d+ ms",
         output.splitlines()[-1],
     )
     sent, ok, client_errors = (int(n) for n in summary.groups())
-    assert 7 <= sent <= 9  # 5 a second for 1.5 s
+    assert sent == 9  # the one cut short by the signal is not counted
     expected_errors = sum(place in ("", "Qwertyuiop") for place in loadgen.PLACES[:sent])
-    assert (ok, client_errors) == (sent - expected_errors, expected_errors)
+    assert (ok, client_errors) == (sent - expected_errors, expected_errors) == (8, 1)
 
 
 def compose_services(*arguments: str, rate: str | None = None) -> dict:

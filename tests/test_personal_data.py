@@ -39,7 +39,8 @@ from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
 
-from tests.browser_like import submit, trace_id_of
+from harness.browser import submit, trace_id_of
+from harness.polling import wait_for
 from tests.self_checks import (
     PLACES,
     collector_from,
@@ -49,8 +50,11 @@ from tests.self_checks import (
     until_passes,
     without_internet,
 )
-from workshop.backends import Jaeger, Prometheus, VictoriaLogs, wait_for
+from workshop.backends import Jaeger, Prometheus, VictoriaLogs
 from workshop.checkpoints import write_checkpoint
+
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
 
 PATHS = ["offline", "online", "failing"]
 GEOLOCATOR = "geolocator-service"

@@ -22,9 +22,11 @@ import pytest
 import requests
 import yaml
 
-from native.run_services import SERVICES, start_services
+from common.services import SERVICES
+from harness.browser import free_ports, submit, trace_id_of
+from harness.polling import wait_for
+from native.run_services import start_services
 from native.run_stack import PORTS, ROOT, URLS, network_address
-from tests.browser_like import free_ports, submit, trace_id_of
 from tests.chromium import chromium, screenshot
 from tests.grafana_queries import (
     grafana_side_queries,
@@ -32,7 +34,10 @@ from tests.grafana_queries import (
     service_graph_table_queries,
 )
 from tests.readme import all_text, code_blocks
-from workshop.backends import Jaeger, Prometheus, VictoriaLogs, wait_for
+from workshop.backends import Jaeger, Prometheus, VictoriaLogs
+
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
 
 PLACES = ["Paris", "Nairobi", "Tokyo", "Lima", "Oslo"]
 NAMES = [service.name for service in SERVICES]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from common.faults import FAULTS
-from native.run_services import SERVICES
+from common.services import SERVICES
 from native.run_stack import PORTS
 from tests.readme import commands, config_snippets, subsection, tables
 

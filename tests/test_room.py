@@ -215,6 +215,7 @@ def learners_running(room, tmp_path_factory):
         yield env
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_only_the_collectors_otlp_ports_and_the_read_only_front_are_reachable(room):
     assert all(reachable(port) for port in ROOM_PORTS.values())
     assert reachable(read_only_front.PORT)
@@ -223,6 +224,7 @@ def test_only_the_collectors_otlp_ports_and_the_read_only_front_are_reachable(ro
     assert all(reachable(port, "127.0.0.1") for port in others if port != 8888)
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_the_fronts_page_links_the_uis_of_the_platform(room):
     page = requests.get(room.urls["room_view"], timeout=10)
 
@@ -232,6 +234,7 @@ def test_the_fronts_page_links_the_uis_of_the_platform(room):
     assert requests.get(room.urls["room_view"] + "/select/vmui/", timeout=10).status_code == 200
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_the_uis_query_forms_pass_through_the_front_and_find_a_learners_telemetry(
     room, learners_running
 ):
@@ -275,6 +278,7 @@ def trace_seen_through_the_front(room_view: str, page: str) -> str | None:
     return data.text
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_each_learner_follows_their_pages_trace_link_to_their_own_trace(
     room, learners_running, tmp_path
 ):
@@ -308,6 +312,7 @@ def page():
         yield browser.new_page(viewport={"width": 1280, "height": 900})
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_in_a_browser_a_learner_clicks_their_trace_link_and_sees_their_trace(
     room, learners_running, page
 ):
@@ -331,6 +336,7 @@ def test_in_a_browser_a_learner_clicks_their_trace_link_and_sees_their_trace(
     screenshot(page, "room-trace")
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_in_a_browser_prometheus_ui_draws_a_learners_query_through_the_front(
     room, learners_running, page
 ):
@@ -345,6 +351,7 @@ def test_in_a_browser_prometheus_ui_draws_a_learners_query_through_the_front(
     screenshot(page, "room-prometheus-table")
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize(("backend", "method", "path"), REFUSED_REQUESTS)
 def test_every_write_or_admin_request_is_refused_by_the_front(room, backend, method, path):
     response = requests.request(method, room.urls["room_view"] + path, data=b"x", timeout=10)
@@ -353,6 +360,7 @@ def test_every_write_or_admin_request_is_refused_by_the_front(room, backend, met
     assert response.text == read_only_front.REFUSED
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize(
     ("url", "path", "body"),
     [
@@ -374,11 +382,13 @@ def test_the_refused_writes_are_real_paths_that_the_backends_accept_on_loopback(
     assert through_the_front.status_code == 403
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize("section", [1, 2, 3, 4, 5])
 def test_a_learner_who_did_a_section_passes_its_check(learners_running, section):
     assert until_passes(section, learners_running[GRACE]).returncode == 0
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize("section", [2, 3, 4])
 def test_a_learner_does_not_pass_with_another_learners_telemetry(learners_running, section):
     mine = run_check(section, learners_running[ADA])
@@ -395,6 +405,7 @@ def test_a_learner_does_not_pass_with_another_learners_telemetry(learners_runnin
     assert everyone.returncode == 0, everyone.stdout
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_a_learners_check_asks_the_rooms_address(learners_running, closed_port_url):
     """Everything runs on this machine, so a check that ignored ROOM_URL would find the
     platform on 127.0.0.1 anyway: with a room's address where nothing answers, it fails."""
@@ -406,6 +417,7 @@ def test_a_learners_check_asks_the_rooms_address(learners_running, closed_port_u
     assert f"GET {closed_port_url}/-/ready" in nowhere.stdout
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_the_room_view_shows_each_learners_sections(learners_running):
     result = subprocess.run(
         [sys.executable, "-m", "workshop.room"],
@@ -438,6 +450,7 @@ QUERIES = [
 ]
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize("check", QUERIES, ids=lambda check: check.signal)
 def test_every_selector_of_a_learners_check_has_their_matcher(room, check):
     """Asked of Prometheus's own parser: each selector of the query, as the check sends it."""
@@ -474,6 +487,7 @@ def picking(query: str, learner: str) -> str:
     return query.replace('service_namespace=~".*"', f'service_namespace=~"{learner}"')
 
 
+@pytest.mark.platform  # the native platform in room mode
 @pytest.mark.parametrize("query", PANEL_PROMQL, ids=lambda q: q.where)
 def test_each_panel_shows_only_the_learner_picked(learners_running, room, query):
     prometheus = Prometheus(room.urls["prometheus"])
@@ -486,6 +500,7 @@ def test_each_panel_shows_only_the_learner_picked(learners_running, room, query)
     assert prometheus.query(picking(query.text, "nobody")) == []
 
 
+@pytest.mark.platform  # the native platform in room mode
 def test_the_collector_refuses_a_request_over_its_size_limit(room):
     config = yaml.safe_load((ROOT / "otel-collector-config.yml").read_text())
     limit = config["receivers"]["otlp"]["protocols"]["http"]["max_request_body_size"]

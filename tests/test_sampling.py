@@ -14,8 +14,9 @@ import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from common.faults import FLAGS_FILE_VARIABLE
+from harness.browser import submit, trace_id_of
+from harness.polling import wait_for
 from loadgen.generate_load import USER_AGENT
-from tests.browser_like import submit, trace_id_of
 from tests.self_checks import (
     PLACES,
     check_env,
@@ -26,8 +27,11 @@ from tests.self_checks import (
     until_passes,
 )
 from workshop import fault
-from workshop.backends import Jaeger, Prometheus, wait_for
+from workshop.backends import Jaeger, Prometheus
 from workshop.checkpoints import write_checkpoint
+
+# A platform test (pyproject.toml): it needs the native platform.
+pytestmark = pytest.mark.platform
 
 FORM = 'service_name="frontend", span_kind="SPAN_KIND_SERVER", span_name="POST /"'
 SUBMISSIONS = f"sum(traces_spanmetrics_calls_total{{{FORM}}})"

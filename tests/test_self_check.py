@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from common.faults import FLAGS_FILE_VARIABLE
-from tests.browser_like import submit
+from harness.browser import submit
+from harness.polling import wait_for
 from tests.self_checks import (
     check_env,
     platform_env,
@@ -26,7 +27,7 @@ from tests.self_checks import (
     without_internet,
 )
 from tests.working_tree import clone, in_state, zero_code_tree
-from workshop.backends import Prometheus, wait_for
+from workshop.backends import Prometheus
 from workshop.check import SECTIONS, arrived, platform_urls
 from workshop.checkpoints import write_checkpoint
 from workshop.fault import switch_fault
@@ -90,6 +91,7 @@ def test_where_the_output_cannot_show_check_marks_it_says_ok_and_missing(nowhere
 QUERIES = [c for section in SECTIONS.values() for c in section.checks if c.source != "up"]
 
 
+@pytest.mark.platform  # the native platform
 @pytest.mark.parametrize("check", QUERIES, ids=lambda check: check.signal)
 def test_every_query_is_one_that_prometheus_accepts(stack, check):
     arrived(check, platform_urls(platform_env(stack)))  # raises if Prometheus refuses it
@@ -112,6 +114,7 @@ CHECKPOINTS = [
 FAILING_CHECKS = {5: 1}
 
 
+@pytest.mark.platform  # the native platform
 @pytest.mark.parametrize(("section", "passing", "failing"), CHECKPOINTS)
 def test_at_the_start_of_a_section_the_check_before_passes_and_its_own_says_what_to_do(
     stack, tmp_path, section, passing, failing
@@ -132,6 +135,7 @@ def test_at_the_start_of_a_section_the_check_before_passes_and_its_own_says_what
         assert hint in result.stdout
 
 
+@pytest.mark.platform  # the native platform
 def test_with_the_platform_but_not_the_application_section_0_says_make_run(stack, closed_port_url):
     result = run_check(0, platform_env(stack) | {"FRONTEND_PORT": port_of(closed_port_url)})
 
@@ -143,6 +147,7 @@ def test_with_the_platform_but_not_the_application_section_0_says_make_run(stack
 
 
 # Nothing in this module's platform has failed or been slow so far, and no fault was on.
+@pytest.mark.platform  # the native platform
 def test_offline_noise_without_a_fault_fails_section_8(stack, tmp_path, closed_port_url):
     """The decoy: no internet and OFFLINE unset, the usual workshop room. The geolocator
     warns that Nominatim failed, inside a request; no fault is on."""
@@ -166,6 +171,7 @@ def solution(stack, tmp_path_factory):
         yield check_env(stack, running)
 
 
+@pytest.mark.platform  # the native platform
 @pytest.mark.parametrize("section", [*range(6), 9])
 def test_the_solution_passes_sections_0_to_5_and_9(solution, section):
     result = until_passes(section, solution)
@@ -174,6 +180,7 @@ def test_the_solution_passes_sections_0_to_5_and_9(solution, section):
     assert "✗" not in result.stdout
 
 
+@pytest.mark.platform  # the native platform
 def test_section_10_needs_more_than_the_code_and_says_what(solution):
     result = run_check(10, solution)
 
@@ -181,6 +188,7 @@ def test_section_10_needs_more_than_the_code_and_says_what(solution):
     assert "make fault NAME=iss-errors" in result.stdout
 
 
+@pytest.mark.platform  # the native platform
 def test_a_steady_load_passes_section_6(solution):
     frontend = f"http://127.0.0.1:{solution['FRONTEND_PORT']}"
     deadline = time.monotonic() + 90
@@ -192,6 +200,7 @@ def test_a_steady_load_passes_section_6(solution):
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.platform  # the native platform
 def test_instrumented_code_run_as_zero_code_fails_section_7(stack, tmp_path):
     """The decoy: the learner's own instrumentation under opentelemetry-instrument (what
     `make zero-code` ran from a working tree without markers). Its hand-written counter
@@ -210,6 +219,7 @@ def test_instrumented_code_run_as_zero_code_fails_section_7(stack, tmp_path):
     assert "MeterProvider" in result.stdout  # the hint: it was all set up twice
 
 
+@pytest.mark.platform  # the native platform
 @pytest.mark.parametrize(
     "env", [{}, {"OTEL_CONFIG_FILE": "zero-code/otel-config.yaml"}], ids=["variables", "file"]
 )
@@ -222,6 +232,7 @@ def test_make_zero_code_from_checkout_7_passes_section_7(stack, tmp_path, env):
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.platform  # the native platform
 def test_a_fault_switched_on_while_the_services_run_passes_section_8(stack, tmp_path):
     flags = tmp_path / "flags.json"
     switch_fault("off", flags)

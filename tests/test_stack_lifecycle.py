@@ -71,6 +71,7 @@ def start_stack(env: dict | None = None) -> tuple[subprocess.Popen, str]:
 @pytest.mark.parametrize(
     "signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["KILL", "TERM", "INT"]
 )
+@pytest.mark.platform  # the native platform, started as make stack starts it
 def test_no_backend_outlives_the_runner(signum):
     runner, printed = start_stack()
     try:
@@ -90,6 +91,7 @@ def test_no_backend_outlives_the_runner(signum):
     assert busy == []
 
 
+@pytest.mark.platform  # the native platform, started as make stack starts it
 def test_a_second_platform_refuses_to_start_and_leaves_the_first_ones_data():
     runner, _ = start_stack()
     try:
@@ -113,6 +115,7 @@ def test_each_checkout_has_a_data_directory_of_its_own(tmp_path):
     assert checkout_data_dir(ROOT) == checkout_data_dir(ROOT)
 
 
+@pytest.mark.platform  # the native platform, started as make stack starts it
 def test_without_java_the_platform_runs_without_zipkin_and_says_so():
     # A PATH with no java on it: only this virtualenv's programs.
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
@@ -131,8 +134,7 @@ def test_without_java_the_platform_runs_without_zipkin_and_says_so():
 
 PARENT = """
 import subprocess, sys
-sys.path.insert(0, {native!r})
-import lifeline
+from native import lifeline
 child = {start}
 print(child.pid, flush=True)
 sys.stdin.read()
@@ -141,7 +143,7 @@ sys.stdin.read()
 
 def orphan_of_a_killed_parent(start: str) -> int:
     """Start a parent that starts `sleep` as `start` says, SIGKILL it; the sleep's pid."""
-    code = PARENT.format(native=str(ROOT / "native"), start=start)
+    code = PARENT.format(start=start)
     parent = subprocess.Popen(
         [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )

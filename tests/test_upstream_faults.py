@@ -13,7 +13,7 @@ import gateway
 import geolocator
 import iss_distance
 import webapp
-from tests.raw_upstreams import (
+from harness.raw_upstreams import (
     answers,
     answers_json,
     answers_json_after,

@@ -13,8 +13,9 @@ import re
 
 import pytest
 
-from native.run_services import ROOT, SERVICES, start_services
-from tests.browser_like import free_ports, submit
+from common.services import SERVICES
+from harness.browser import free_ports, submit
+from native.run_services import ROOT, start_services
 from tests.otlp_receiver import THE_CALL_CHAIN, OtlpReceiver, callers
 from tests.working_tree import STATES, clone, in_state, zero_code_tree
 from workshop.checkpoints import (
@@ -23,6 +24,9 @@ from workshop.checkpoints import (
     committed_solution,
     write_checkpoint,
 )
+
+# A platform test (pyproject.toml): it runs the services under opentelemetry-instrument.
+pytestmark = pytest.mark.platform
 
 CONFIG_FILE = ROOT / "zero-code" / "otel-config.yaml"
 SERVICE_CODE = ["common", *(f"{s.directory}/{s.package}" for s in SERVICES)]

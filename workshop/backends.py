@@ -11,19 +11,6 @@ import time
 import requests
 
 
-def wait_for(fetch, timeout: float = 90, interval: float = 1.0):
-    """Call fetch() until it returns something truthy, or give up after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = fetch()
-        except requests.RequestException:
-            result = None
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
-
-
 class Prometheus:
     def __init__(self, url: str):
         self.url = url

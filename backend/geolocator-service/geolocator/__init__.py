@@ -5,11 +5,10 @@ GET /?location=Paris   ->  {"name": "Paris, France", "latitude": 48.85, "longitu
 """
 
 import functools
-import os
 
 from flask import Flask, abort, current_app, request
 
-from common import faults, inputs
+from common import faults, inputs, settings
 from common.http import add_json_errors, request_deadline, setup_http
 from common.telemetry import setup_telemetry
 from geolocator import gazetteer
@@ -27,12 +26,13 @@ def load_gazetteer() -> gazetteer.Gazetteer:
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
-        OFFLINE=os.environ.get("OFFLINE", "false").lower() == "true",
-        NOMINATIM_DOMAIN=os.environ.get("NOMINATIM_DOMAIN", "nominatim.openstreetmap.org"),
-        NOMINATIM_SCHEME=os.environ.get("NOMINATIM_SCHEME", "https"),
-        NOMINATIM_TIMEOUT_SECONDS=float(os.environ.get("NOMINATIM_TIMEOUT_SECONDS", "3")),
-        # At most this long per request; less when the gateway has less time left.
-        REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "5")),
+        # REQUEST_BUDGET_SECONDS: at most this long per request, less when the gateway
+        # has less time left.
+        settings.for_service("geolocator-service"),
+        OFFLINE=settings.flag("OFFLINE"),
+        NOMINATIM_DOMAIN=settings.text("NOMINATIM_DOMAIN", "nominatim.openstreetmap.org"),
+        NOMINATIM_SCHEME=settings.text("NOMINATIM_SCHEME", "https"),
+        NOMINATIM_TIMEOUT_SECONDS=settings.number("NOMINATIM_TIMEOUT_SECONDS", 3),
     )
     app.config.update(config or {})
 

@@ -9,15 +9,15 @@
 "sgp4" (computed offline from orbital elements `tle_age_days` days old).
 """
 
-import os
 from pathlib import Path
 
 from flask import Flask, current_app, g, request
 from opentelemetry.semconv.attributes.http_attributes import HTTP_RESPONSE_STATUS_CODE
 
-from common import faults, inputs
+from common import faults, inputs, settings
 from common.http import add_json_errors, request_deadline, setup_http
-from common.telemetry import HEALTH_PATH, setup_telemetry
+from common.services import HEALTH_PATH
+from common.telemetry import setup_telemetry
 from iss_distance.geodesy import surface_distance_km
 from iss_distance.orbit import DEFAULT_TLE_PATH, Orbit
 from iss_distance.position import IssTracker
@@ -30,12 +30,13 @@ __version__ = "1.0.0"
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
-        OFFLINE=os.environ.get("OFFLINE", "false").lower() == "true",
-        ISS_API_URL=os.environ.get("ISS_API_URL", DEFAULT_API_URL),
-        ISS_API_TIMEOUT_SECONDS=float(os.environ.get("ISS_API_TIMEOUT_SECONDS", "2")),
-        ISS_TLE_PATH=os.environ.get("ISS_TLE_PATH", str(DEFAULT_TLE_PATH)),
-        # At most this long per request; less when the gateway has less time left.
-        REQUEST_BUDGET_SECONDS=float(os.environ.get("REQUEST_BUDGET_SECONDS", "5")),
+        # REQUEST_BUDGET_SECONDS: at most this long per request, less when the gateway
+        # has less time left.
+        settings.for_service("iss-distance-service"),
+        OFFLINE=settings.flag("OFFLINE"),
+        ISS_API_URL=settings.text("ISS_API_URL", DEFAULT_API_URL),
+        ISS_API_TIMEOUT_SECONDS=settings.number("ISS_API_TIMEOUT_SECONDS", 2),
+        ISS_TLE_PATH=settings.text("ISS_TLE_PATH", str(DEFAULT_TLE_PATH)),
     )
     app.config.update(config or {})
 

@@ -1,4 +1,4 @@
-"""Driving the running services from a test as a learner's browser would."""
+"""Driving the running services as a learner's browser would, from a test or a benchmark."""
 
 import re
 import socket
@@ -6,7 +6,7 @@ import socket
 import requests
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
-from native.run_services import SERVICES
+from common.services import SERVICES
 
 
 def free_ports() -> dict[str, int]:
