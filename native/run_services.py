@@ -44,7 +44,7 @@ from common import settings
 from common.sdk_defaults import EXPORT_DELAYS_MS
 from common.services import HEALTH_PATH, SERVICES, Service
 from harness.polling import wait_for
-from workshop import learners
+from workshop import learners, room_address
 from workshop.checkpoints import checkpoint_of, committed_snippets, committed_solution
 
 ROOT = Path(__file__).resolve().parent.parent
