@@ -22,6 +22,8 @@ import pytest
 import requests
 import yaml
 
+from harness.browser import submit, trace_id_of
+from harness.polling import wait_for
 from native import read_only_front
 from native.run_stack import (
     PORTS,
@@ -31,13 +33,12 @@ from native.run_stack import (
     room_views,
     running_stack,
 )
-from tests.browser_like import submit, trace_id_of
 from tests.chromium import chromium, screenshot
 from tests.grafana_queries import DASHBOARD, dashboard_records
 from tests.self_checks import run_check, services, until_passes
 from tests.test_read_only_front import REFUSED_REQUESTS
 from workshop import learners, room_address
-from workshop.backends import Prometheus, wait_for
+from workshop.backends import Prometheus
 from workshop.check import SECTIONS, SERVICES, for_learner
 from workshop.checkpoints import ROOT, write_checkpoint
 
