@@ -7,6 +7,8 @@ with the service's name in front, and Ctrl-C stops them all.
     python native/run_services.py            # frontend on http://127.0.0.1:8080
     FRONTEND_PORT=9000 python native/run_services.py
     LEARNER=ada python native/run_services.py   # room mode: see workshop/learners.py
+    ROOM_URL=http://192.168.1.10:8000 LEARNER=ada python native/run_services.py
+                                     # to the room's platform: workshop/room_address.py
     python native/run_services.py --zero-code   # see below; `make zero-code`
 
 With --zero-code, it runs the application as it is before the workshop adds any
@@ -42,7 +44,7 @@ from common import settings
 from common.sdk_defaults import EXPORT_DELAYS_MS
 from common.services import HEALTH_PATH, SERVICES, Service
 from harness.polling import wait_for
-from workshop import learners
+from workshop import learners, room_address
 from workshop.checkpoints import checkpoint_of, committed_snippets, committed_solution
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +90,8 @@ def start_services(
     """Start the four services, wait until each is healthy, stop them all afterwards.
 
     `env` is added to this process's environment; a LEARNER there becomes the Resource's
-    service.namespace (room mode), and a bad one raises LearnerNameError. Output goes to
+    service.namespace (room mode), and a bad one raises LearnerNameError; a ROOM_URL
+    there sets where they send and link their traces (RoomURLError if bad). Output goes to
     `log_dir/<name>.log` when given, else to this terminal with the service's name in
     front. `root` is the tree to run the code from: this repository, or a workshop
     checkpoint of it. `zero_code` runs each service under `opentelemetry-instrument`:
@@ -96,13 +99,13 @@ def start_services(
     """
     ports = ports or default_ports()
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    base_env = room_address.with_room({**os.environ, **(env or {})})
     base_env = {
-        **os.environ,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": settings.otlp_endpoint(),
+        "OTEL_EXPORTER_OTLP_ENDPOINT": settings.DEFAULT_OTLP_ENDPOINT,
+        **base_env,
         # The code of `root`, which may be a checkpoint: before this installed tree's.
         "PYTHONPATH": str(root),
         "PYTHONUNBUFFERED": "1",
-        **(env or {}),
     }
     base_env = learners.with_namespace(base_env)
     if base_env.get("OTEL_CONFIG_FILE"):
@@ -223,7 +226,8 @@ def main() -> None:
     try:
         learner = learners.learner()
         default_ports()  # a port variable that cannot be read, said before anything starts
-    except (learners.LearnerNameError, settings.SettingError) as error:
+        room = room_address.with_room(os.environ)
+    except (learners.LearnerNameError, settings.SettingError, room_address.RoomURLError) as error:
         sys.exit(str(error))  # before anything starts, with no traceback
     root = ROOT
     if zero_code:
@@ -237,7 +241,7 @@ def main() -> None:
     try:
         with start_services(root=root, zero_code=zero_code) as running:
             print(f"\nThe application is at {running.urls['frontend']} (Ctrl-C stops it)")
-            endpoint = settings.otlp_endpoint()
+            endpoint = room.get("OTEL_EXPORTER_OTLP_ENDPOINT") or settings.otlp_endpoint()
             whose = f", as learner {learner} ({learners.ATTRIBUTE})" if learner else ""
             print(f"Telemetry goes to {endpoint}{whose}\n")
             if not learner and urlsplit(endpoint).hostname not in ("127.0.0.1", "localhost", "::1"):

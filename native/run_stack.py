@@ -17,6 +17,8 @@ start, before it touches anything.
     ROOM=1 python native/run_stack.py   # room mode: the collector's OTLP ports on every
                                         # interface, for a room of learners; the rest
                                         # stays on 127.0.0.1
+    ROOM=1 ROOM_VIEWS=1 python native/run_stack.py   # and a read-only view of the UIs
+                                        # and query APIs for the room (read_only_front.py)
 
 The end-to-end tests start the platform through running_stack().
 """
@@ -38,7 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from native import build_backends, lifeline
+from native import build_backends, lifeline, read_only_front
 from native.run_services import stop as stop_processes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -274,13 +276,15 @@ def running_stack(
     data_dir: Path | None = None,
     root: Path = ROOT,
     room: bool = False,
+    views: bool = False,
 ) -> Iterator[Stack]:
     """Start the platform, wait until every part is ready, yield it, then stop it.
 
     Data and logs go to data_dir, or to a temporary directory removed afterwards. The
     configs are read from `root`: the repository, or a workshop checkpoint of it.
-    With `room`, the collector receives OTLP on every interface (see ROOM_ENV). Zipkin
-    runs where java_for_zipkin() finds a java to run it.
+    With `room`, the collector receives OTLP on every interface (see ROOM_ENV); with
+    `views` too, the room's read-only front serves the UIs and queries (urls["room_view"]).
+    Zipkin runs where java_for_zipkin() finds a java to run it.
     """
     refuse_a_second_platform()
     java, _ = java_for_zipkin()
@@ -298,7 +302,14 @@ def running_stack(
             launch(process, env, data_dir)
             started.append(process)
         wait_until_ready(started, timeout)
-        yield Stack(URLS, {p.name: p for p in started}, env, data_dir, java)
+        urls = dict(URLS)
+        if room and views:
+            address = network_address()
+            front = read_only_front.start(address, {p.name for p in started})
+            cleanup.callback(front.server_close)
+            cleanup.callback(front.shutdown)
+            urls["room_view"] = f"http://{address}:{read_only_front.PORT}"
+        yield Stack(urls, {p.name: p for p in started}, env, data_dir, java)
 
 
 def refuse_a_second_platform() -> None:
@@ -316,14 +327,23 @@ def checkout_data_dir(root: Path = ROOT) -> Path:
     return build_backends.cache_root() / "stack" / f"{root.name}-{digest}"
 
 
-def room_mode(environ=os.environ) -> bool:
-    """Whether ROOM asks for room mode: 1, true or yes; unset, empty, 0, false or no do not."""
-    value = environ.get("ROOM", "").strip().lower()
+def room_mode(environ=os.environ, variable: str = "ROOM") -> bool:
+    """Whether ROOM (or ROOM_VIEWS) asks for it: 1, true or yes; unset, empty, 0, false or
+    no do not."""
+    value = environ.get(variable, "").strip().lower()
     if value in ("1", "true", "yes"):
         return True
     if value in ("", "0", "false", "no"):
         return False
-    raise ValueError(f"ROOM={value[:20]!r}: use ROOM=1 for room mode, or leave ROOM unset")
+    raise ValueError(f"{variable}={value[:20]!r}: use {variable}=1, or leave {variable} unset")
+
+
+def room_views(environ=os.environ) -> bool:
+    """Whether ROOM_VIEWS=1 asks for the room's read-only view; only in room mode."""
+    views = room_mode(environ, "ROOM_VIEWS")
+    if views and not room_mode(environ):
+        raise ValueError("ROOM_VIEWS=1 is for room mode: ROOM=1 ROOM_VIEWS=1 make stack")
+    return views
 
 
 def network_address() -> str:
@@ -339,16 +359,28 @@ def network_address() -> str:
             return "<this machine's address>"
 
 
-def print_room_instructions() -> None:
+def print_room_instructions(room_view: str | None) -> None:
     address = network_address()
     print(
         f"Room mode: the collector receives OTLP from the room's network on {address}, "
-        f"ports {ROOM_PORTS['otlp_grpc']} (gRPC) and {ROOM_PORTS['otlp_http']} (HTTP); "
-        "everything else stays on 127.0.0.1. Each learner runs:\n"
-        f"  OTEL_EXPORTER_OTLP_ENDPOINT=http://{address}:{ROOM_PORTS['otlp_grpc']} "
-        "LEARNER=<their name> make run\n"
-        "`make room` shows each learner's progress."
+        f"ports {ROOM_PORTS['otlp_grpc']} (gRPC) and {ROOM_PORTS['otlp_http']} (HTTP)."
     )
+    if room_view:
+        print(
+            f"The room's read-only view is at {room_view}: everyone's workshop telemetry, "
+            "in the UIs and query APIs, and nothing that writes (start again without "
+            "ROOM_VIEWS=1 to stop sharing it). Give this address out; each learner runs:\n"
+            f"  ROOM_URL={room_view} LEARNER=<their name> make run\n"
+            f"  ROOM_URL={room_view} LEARNER=<their name> make check SECTION=<n>"
+        )
+    else:
+        print(
+            "Everything else stays on 127.0.0.1 (ROOM_VIEWS=1 shares a read-only view). "
+            "Each learner runs:\n"
+            f"  OTEL_EXPORTER_OTLP_ENDPOINT=http://{address}:{ROOM_PORTS['otlp_grpc']} "
+            "LEARNER=<their name> make run"
+        )
+    print("`make room` shows each learner's progress.")
 
 
 def main() -> None:
@@ -358,7 +390,7 @@ def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, signal.default_int_handler)
     try:
-        room = room_mode()
+        room, views = room_mode(), room_views()
         # Before anything is emptied: another platform's data is not ours to delete.
         refuse_a_second_platform()
     except (ValueError, RuntimeError) as error:
@@ -377,14 +409,14 @@ def main() -> None:
     data_dir.mkdir(parents=True)
     started = time.monotonic()
     try:
-        with running_stack(data_dir=data_dir, room=room):
+        with running_stack(data_dir=data_dir, room=room, views=views) as stack:
             print(f"platform ready in {time.monotonic() - started:.0f} s (logs in {data_dir}):")
             where = {u: w for u, w in WHERE_TO_LOOK.items() if java or "zipkin" not in u}
             width = max(map(len, where))
             for url, what in where.items():
                 print(f"  {url:<{width}}  {what}")
             if room:
-                print_room_instructions()
+                print_room_instructions(stack.urls.get("room_view"))
             print("Ctrl-C to stop.")
             signal.pause()
     except KeyboardInterrupt:

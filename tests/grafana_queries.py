@@ -132,7 +132,11 @@ def annotation_records(path: Path = DASHBOARD) -> list[Query]:
     alert that fires, and has no data while nothing happens.
     """
     return [
-        Query("promql", annotation["expr"], f"{shown(path)}: annotation {annotation['name']!r}")
+        Query(
+            "promql",
+            with_sample_values(annotation["expr"]),
+            f"{shown(path)}: annotation {annotation['name']!r}",
+        )
         for annotation in load_dashboard(path)["annotations"]["list"]
         if annotation["datasource"]["type"] == "prometheus"
     ]

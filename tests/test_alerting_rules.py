@@ -83,7 +83,10 @@ def test_a_rule_changed_for_the_worse_fails_its_unit_tests(
 @pytest.mark.platform  # promtool, built from its Go module
 def test_a_rule_that_is_no_promql_is_refused(promtool, copy_of_the_rules):
     rules = copy_of_the_rules / RULES.name
-    rules.write_text(rules.read_text().replace("sum by (le, service_name)", "sum by (le", 1))
+    text = rules.read_text()
+    grouping = "sum by (le, service_namespace, service_name)"
+    assert grouping in text
+    rules.write_text(text.replace(grouping, "sum by (le", 1))
 
     result = run(promtool, "check", "rules", rules)
 

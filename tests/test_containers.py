@@ -6,6 +6,7 @@ run natively in the other tests. These tests keep the two ways of running in ste
 
 import inspect
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -33,15 +34,19 @@ DOCKERFILES = sorted(ROOT.glob("frontend/Dockerfile")) + sorted(ROOT.glob("backe
 
 
 def compose_config(
-    *files: str, profile: str | None = None, compose: Path = BIN / "docker-compose"
+    *files: str,
+    profile: str | None = None,
+    compose: Path = BIN / "docker-compose",
+    env: dict | None = None,
 ) -> dict:
-    """The project as Compose reads it (by default the release in requirements-dev.txt)."""
+    """The project as Compose reads it (by default the release in requirements-dev.txt),
+    with `env` added to the environment it interpolates."""
     arguments = [a for f in files for a in ("-f", f)]
     if profile:
         arguments += ["--profile", profile]  # "*": every profile, such as the load generator
     result = subprocess.run(
         [compose, *arguments, "config", "--format", "json"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})},
     )  # fmt: skip
     return json.loads(result.stdout)
 
@@ -253,10 +258,18 @@ def test_the_compose_minimum_loads_every_compose_file(files):
         assert essentials(oldest["services"][name]) == essentials(service), name
 
 
+def as_mapping(environment: dict | list | None) -> dict | None:
+    """Compose 2.24 writes a service's environment merged from two files as a list of
+    NAME=value; newer releases as a mapping. The same settings either way."""
+    if isinstance(environment, list):
+        return dict(entry.partition("=")[::2] for entry in environment)
+    return environment
+
+
 def essentials(service: dict) -> dict:
     watch = service.get("develop", {}).get("watch", [])
     return {
-        "environment": service.get("environment"),
+        "environment": as_mapping(service.get("environment")),
         "ports": service.get("ports"),
         "after": {name: d["condition"] for name, d in service.get("depends_on", {}).items()},
         "watch": [(w["action"], w["path"], w.get("target")) for w in watch],
@@ -271,6 +284,27 @@ def test_the_compose_minimum_runs_room_mode_and_a_release_that_ignores_override_
     # 2.24.3 ignores `!override`: the collector's ports would be published twice.
     with pytest.raises(AssertionError):
         check_room_mode(compose_release(IGNORES_OVERRIDE))
+
+
+ROOM_FILES = ("docker-compose.yml", "docker-compose.room.yml")
+
+
+def test_room_mode_shares_grafana_read_only_when_asked():
+    """ROOM_VIEWS_ADDRESS=0.0.0.0 opens Grafana, and nothing else, to the room."""
+    shared = compose_config(*ROOM_FILES, env={"ROOM_VIEWS_ADDRESS": "0.0.0.0"})["services"]
+    opened = {key for key, host in published_ports(shared) if host != "127.0.0.1"}
+
+    assert opened == {("grafana", 3000)} | {("otel-collector", p) for p in ROOM_PORTS.values()}
+
+
+def test_in_room_mode_grafana_lets_everyone_in_as_a_viewer_who_saves_nothing():
+    alone = compose_config("docker-compose.yml")["services"]["grafana"]["environment"]
+    room = compose_config(*ROOM_FILES)["services"]["grafana"]["environment"]
+
+    assert alone["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Admin"  # a learner's own, on 127.0.0.1
+    assert room["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+    assert room["GF_AUTH_DISABLE_LOGIN_FORM"] == "true"  # no one signs in as more
+    assert room["GF_QUERY_HISTORY_ENABLED"] == room["GF_SNAPSHOTS_ENABLED"] == "false"
 
 
 # Memory: what a learner's laptop must give Docker (docs/facilitators.md, "What a laptop needs").

@@ -197,13 +197,32 @@ def test_the_learner_picker_lists_namespaces_and_all_matches_a_missing_one(dashb
     assert variable["includeAll"] is True and variable["allValue"] == ".*"
 
 
-def test_every_prometheus_and_loki_selector_picks_the_learner_and_nothing_else_varies():
+# TraceQL's =~ is false where the attribute is missing (telemetry without a learner
+# name), so All (".*") matches there by itself; the service graph's edges carry the
+# calling service's namespace (otel-collector-service-graph.yml).
+MINE_IN_TRACEQL = '(resource.service.namespace=~"$learner" || "$learner" = ".*")'
+MINE_IN_SERVICE_MAP = '{client_service_namespace=~"$learner"}'
+
+
+def test_every_selector_picks_the_learner_and_nothing_else_varies():
     for kind, query in dashboard_queries():
-        if kind == "tempo":  # TraceQL cannot match a missing attribute: not filtered
-            assert "$" not in query, query
-            continue
-        assert query.count("{") == query.count("{" + MINE), query
-        assert "$" not in query.replace(MINE, ""), query
+        if kind == "tempo" and query != SERVICE_MAP:
+            assert query.count("{") == query.count(MINE_IN_TRACEQL) == 1, query
+            assert "$" not in query.replace(MINE_IN_TRACEQL, ""), query
+        elif kind != "tempo":
+            assert query.count("{") == query.count("{" + MINE), query
+            assert "$" not in query.replace(MINE, ""), query
+
+
+def test_the_service_graph_picks_the_learner(dashboard):
+    """Its edges name their learner: the connector's dimension, as the label that Grafana
+    filters on (the connector prefixes client_ and server_, Prometheus turns . into _)."""
+    [graph] = [panel for panel in panels(dashboard) if panel["type"] == "nodeGraph"]
+    [target] = graph["targets"]
+    assert target["serviceMapQuery"] == MINE_IN_SERVICE_MAP
+    connector = yaml.safe_load((ROOT / "otel-collector-service-graph.yml").read_text())
+    [dimension] = connector["connectors"]["servicegraph"]["dimensions"]
+    assert "client_" + dimension.replace(".", "_") in MINE_IN_SERVICE_MAP
 
 
 REQUIRED_QUERIES = [
@@ -216,7 +235,7 @@ REQUIRED_QUERIES = [
     ("prometheus", "sum by (http_response_status_code, iss_position_source) "
                    f"(rate(incoming_requests_total{{{MINE}}}[1m]))"),
     ("loki", f'{{{MINE}, service_name=~"' + "|".join(SERVICES) + '"}'),
-    ("tempo", '{resource.service.name="frontend"}'),
+    ("tempo", f'{{resource.service.name="frontend" && {MINE_IN_TRACEQL}}}'),
     ("tempo", SERVICE_MAP),
 ]  # fmt: skip
 
@@ -259,12 +278,12 @@ def test_each_signal_has_the_right_visualization(dashboard):
 
 def test_the_dashboard_marks_when_an_alert_fires(dashboard):
     [annotation] = annotation_records()
-    assert annotation.text == 'ALERTS{alertstate="firing"}'
+    assert annotation.text == 'ALERTS{alertstate="firing", service_namespace=~".*"}'
     [marks] = dashboard["annotations"]["list"]
     assert marks["enable"] is True
     assert marks["datasource"] == {"type": "prometheus", "uid": "prometheus"}
-    # Each mark names the alert, and the service it is about.
-    assert {"alertname", "service_name"} <= set(marks["tagKeys"].split(","))
+    # Each mark names the alert, and the service and learner it is about.
+    assert {"alertname", "service_namespace", "service_name"} <= set(marks["tagKeys"].split(","))
 
 
 def test_latency_percentiles_show_exemplars(dashboard):

@@ -14,7 +14,9 @@ code is 0 when everything arrived, 1 otherwise.
 
 PROMETHEUS_URL points the checks at another Prometheus; FRONTEND_PORT and
 OTEL_EXPORTER_OTLP_ENDPOINT mean what they mean to `make run`. In room mode, LEARNER=ada
-limits every query to the telemetry of the learner who runs `LEARNER=ada make run`.
+limits every query to the telemetry of the learner who runs `LEARNER=ada make run`, and
+ROOM_URL, the room's address, points the checks at the facilitator's platform through its
+read-only view (workshop/room_address.py).
 """
 
 import argparse
@@ -29,7 +31,7 @@ import requests
 
 from common.services import service
 from common.settings import DEFAULT_OTLP_ENDPOINT
-from workshop import learners
+from workshop import learners, room_address
 from workshop.backends import Prometheus
 
 RECENT_MINUTES = 15  # older telemetry does not count: it may be from another attempt
@@ -73,9 +75,10 @@ START_PLATFORM = (
     "Docker `make stack` in a terminal of its own. It is ready within seconds."
 )
 ROOM_PLATFORM = (
-    "In room mode the platform runs on the facilitator's machine, and its Prometheus answers "
-    "there only: the facilitator sees your progress with `make room`, and your hints with "
-    "`LEARNER=<your name> make check SECTION=<n>`."
+    "In room mode the platform runs on the facilitator's machine. Give the room's address "
+    "that the facilitator gives out: `ROOM_URL=http://<their address>:8000 LEARNER=<your "
+    "name> make check SECTION=<n>`. Without it, the facilitator sees your progress with "
+    "`make room`."
 )
 START_APP = (
     "Start the services: `make run` in a terminal of its own (or `docker compose up "
@@ -399,7 +402,9 @@ READY_PAGES = {"prometheus": "/-/ready", "frontend": "/"}
 
 
 def platform_urls(environ=os.environ) -> dict[str, str]:
-    """Where each part listens: the usual local ports, unless the environment says otherwise."""
+    """Where each part listens: the usual local ports, unless the environment (or the
+    room's address, ROOM_URL) says otherwise."""
+    environ = room_address.with_room(environ)
     frontend = service("frontend")
     return {
         "prometheus": environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090"),
@@ -556,10 +561,11 @@ def main(arguments: list[str] | None = None) -> int:
     options = parser.parse_args(arguments)
     try:
         learner = learners.learner()
-    except learners.LearnerNameError as error:
+        urls = platform_urls()
+    except (learners.LearnerNameError, room_address.RoomURLError) as error:
         print(error, file=sys.stderr)
         return 2
-    return 0 if check_section(options.section, platform_urls(), learner=learner) else 1
+    return 0 if check_section(options.section, urls, learner=learner) else 1
 
 
 if __name__ == "__main__":

@@ -39,6 +39,30 @@ def test_an_answer_shows_distance_place_map_and_trace_id(serve):
     assert re.search(r'<code id="trace-id">[0-9a-f]{32}</code>', html)
 
 
+def test_the_trace_id_links_to_the_trace_ui_when_one_is_set(serve):
+    template = "http://192.168.1.10:8000/trace/{trace_id}"
+    client = create_app(
+        {"GATEWAY_URL": serve(fixed_service(200, GATEWAY_ANSWER)), "TRACE_UI_URL": template}
+    ).test_client()
+
+    html = client.post("/", data={"location": "Nairobi"}).get_data(as_text=True)
+
+    trace_id = re.search(r'<code id="trace-id">([0-9a-f]{32})</code>', html).group(1)
+    assert f'<a id="trace-link" href="http://192.168.1.10:8000/trace/{trace_id}">' in html
+
+
+@pytest.mark.parametrize("template", ["", "javascript:alert(1)//{trace_id}"])
+def test_without_a_web_address_to_link_to_the_trace_id_is_plain_text(serve, template):
+    client = create_app(
+        {"GATEWAY_URL": serve(fixed_service(200, GATEWAY_ANSWER)), "TRACE_UI_URL": template}
+    ).test_client()
+
+    html = client.post("/", data={"location": "Nairobi"}).get_data(as_text=True)
+
+    assert re.search(r'<code id="trace-id">[0-9a-f]{32}</code>', html)
+    assert "trace-link" not in html and "javascript" not in html
+
+
 @pytest.mark.parametrize(
     ("location", "message"),
     [

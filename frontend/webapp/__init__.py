@@ -27,6 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
         settings.for_service("frontend"),
         # Continue the traces that requests bring, behind a proxy you trust (webapp/edge.py).
         TRUST_INCOMING_TRACE_CONTEXT=settings.flag("TRUST_INCOMING_TRACE_CONTEXT"),
+        # Where a trace can be seen, "{trace_id}" standing for its id: the page then links
+        # its trace id there. In a room, from the room's address (workshop/room_address.py).
+        TRACE_UI_URL=settings.text("TRACE_UI_URL", ""),
     )
     app.config.update(config or {})
 
@@ -70,6 +73,19 @@ def error_page(error: HTTPException):
 def page(location: str, answer: Answer | None = None, error: str | None = None, status: int = 200):
     trace_id = current_trace_id()  # shown under the answer, to look the request up in Grafana
     html = render_template(
-        "index.html", location=location, answer=answer, error=error, trace_id=trace_id
+        "index.html",
+        location=location,
+        answer=answer,
+        error=error,
+        trace_id=trace_id,
+        trace_url=trace_link(trace_id),
     )
     return html, status
+
+
+def trace_link(trace_id: str | None) -> str | None:
+    """Where the page links its trace id: TRACE_UI_URL with the id in it, if it is set."""
+    template = current_app.config["TRACE_UI_URL"]
+    if not trace_id or not template.startswith(("http://", "https://")):
+        return None
+    return template.replace("{trace_id}", trace_id)
