@@ -199,7 +199,7 @@ def test_the_learner_picker_lists_namespaces_and_all_matches_a_missing_one(dashb
 
 # TraceQL's =~ is false where the attribute is missing (telemetry without a learner
 # name), so All (".*") matches there by itself; the service graph's edges carry the
-# calling service's namespace (otel-collector-service-graph.yml).
+# calling service's namespace (platform/otel-collector-service-graph.yml).
 MINE_IN_TRACEQL = '(resource.service.namespace=~"$learner" || "$learner" = ".*")'
 MINE_IN_SERVICE_MAP = '{client_service_namespace=~"$learner"}'
 
@@ -220,7 +220,7 @@ def test_the_service_graph_picks_the_learner(dashboard):
     [graph] = [panel for panel in panels(dashboard) if panel["type"] == "nodeGraph"]
     [target] = graph["targets"]
     assert target["serviceMapQuery"] == MINE_IN_SERVICE_MAP
-    connector = yaml.safe_load((ROOT / "otel-collector-service-graph.yml").read_text())
+    connector = yaml.safe_load((ROOT / "platform/otel-collector-service-graph.yml").read_text())
     [dimension] = connector["connectors"]["servicegraph"]["dimensions"]
     assert "client_" + dimension.replace(".", "_") in MINE_IN_SERVICE_MAP
 
