@@ -1,0 +1,119 @@
+"""Where a learner looks without Docker: the native web UIs' addresses, built from queries.
+
+Each section's page shows its queries (PromQL, LogsQL) in code blocks. Below each block,
+a link opens the same query in a native web UI that draws it: Prometheus' graph view,
+VictoriaLogs' vmui. The links are generated from the blocks, so the query shown and the
+query opened are one text (tests/test_look_at.py fails when they drift apart):
+
+    python -m workshop.look_at      # rewrites the links below the docs' query blocks
+
+Traces have no query language natively; Zipkin opens a trace by its id, or searches by
+service.
+"""
+
+import re
+import sys
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMETHEUS = "http://127.0.0.1:9090"
+VICTORIA_LOGS = "http://127.0.0.1:9428"
+ZIPKIN = "http://127.0.0.1:9411"
+JAEGER = "http://127.0.0.1:16686"
+TRACE_ID = "<trace id>"  # where the docs' addresses want the learner's trace id
+RANGE = "15m"  # how far back the views look: a workshop section's worth
+
+
+def prometheus_graph(*queries: str, exemplars: bool = False) -> str:
+    """Prometheus' query page, each query as a graph panel of its own (g0, g1, ...)."""
+    params = {}
+    for number, promql in enumerate(queries):
+        panel = {"expr": promql, "tab": "graph", "range_input": RANGE}
+        if exemplars:
+            panel["show_exemplars"] = "1"  # the dots on the graph, each with its trace_id
+        params.update({f"g{number}.{name}": value for name, value in panel.items()})
+    return f"{PROMETHEUS}/query?" + urlencode(params, quote_via=quote)
+
+
+def vmui(logsql: str) -> str:
+    """VictoriaLogs' web UI with the query run (its router reads the part after '#')."""
+    return f"{VICTORIA_LOGS}/select/vmui/#/?" + urlencode(
+        {"query": logsql, "g0.range_input": RANGE}, quote_via=quote
+    )
+
+
+def zipkin_trace(trace_id: str = TRACE_ID) -> str:
+    """Zipkin's waterfall of one trace."""
+    return f"{ZIPKIN}/zipkin/traces/{trace_id}"
+
+
+def zipkin_search(service: str, tags: dict[str, str] | None = None) -> str:
+    """Zipkin's search: the latest traces through a service, with those span tags."""
+    params = {"serviceName": service, "limit": "10"}
+    if tags:
+        params["annotationQuery"] = " and ".join(f"{k}={v}" for k, v in tags.items())
+    return f"{ZIPKIN}/zipkin/?" + urlencode(params, quote_via=quote)
+
+
+def trace_ui(java: bool) -> tuple[str, str]:
+    """Natively, where the page links its trace id ("{trace_id}" stands for it) and the
+    tool's name: Zipkin's waterfall where Java runs Zipkin, else Jaeger's JSON API."""
+    if java:
+        return zipkin_trace("{trace_id}"), "Zipkin"
+    return f"{JAEGER}/api/traces/{{trace_id}}", "Jaeger's API"
+
+
+# --- The links below the docs' query blocks -------------------------------------------------
+
+VIEWS = {
+    "promql": ("graph it in Prometheus", prometheus_graph),
+    "logsql": ("open it in VictoriaLogs", vmui),
+}
+# A fenced block of a viewable language, and the link line right below it, if any.
+BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*)```(?P<language>" + "|".join(VIEWS) + r")\n"
+    r"(?P<body>(?:.*\n)*?)(?P=indent)```\n"
+    r"(?:(?P=indent)Natively: \[[^\]]*\]\([^)]*\)\.\n)?",
+    re.MULTILINE,
+)
+
+
+def link_line(language: str, query: str, indent: str = "") -> str:
+    words, view = VIEWS[language]
+    return f"{indent}Natively: [{words}]({view(query)}).\n"
+
+
+def query_of(block: re.Match) -> str:
+    lines = [line.removeprefix(block["indent"]) for line in block["body"].splitlines()]
+    return "\n".join(lines).strip()
+
+
+def with_links(text: str) -> str:
+    """The page's text with a link line under each PromQL and LogsQL block."""
+
+    def linked(block: re.Match) -> str:
+        indent, language = block["indent"], block["language"]
+        shown = f"{indent}```{language}\n{block['body']}{indent}```\n"
+        return shown + link_line(block["language"], query_of(block), block["indent"])
+
+    return BLOCK.sub(linked, text)
+
+
+def section_pages() -> list[Path]:
+    return sorted((ROOT / "docs").glob("[0-9][0-9]-*.md"))
+
+
+def main() -> None:
+    changed = []
+    for page in section_pages():
+        text = page.read_text()
+        if with_links(text) != text:
+            page.write_text(with_links(text))
+            changed.append(page.name)
+    print("rewrote the links in " + ", ".join(changed) if changed else "every link is current")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
