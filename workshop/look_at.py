@@ -11,6 +11,7 @@ Traces have no query language natively; Zipkin opens a trace by its id, or searc
 service.
 """
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -25,13 +26,14 @@ TRACE_ID = "<trace id>"  # where the docs' addresses want the learner's trace id
 RANGE = "15m"  # how far back the views look: a workshop section's worth
 
 
-def prometheus_graph(*queries: str, exemplars: bool = False) -> str:
-    """Prometheus' query page, each query as a graph panel of its own (g0, g1, ...)."""
+def prometheus_graph(*queries: str) -> str:
+    """Prometheus' query page, each query as a graph panel of its own (g0, g1, ...).
+    A histogram's panel shows its exemplars: dots, each with its trace_id."""
     params = {}
     for number, promql in enumerate(queries):
         panel = {"expr": promql, "tab": "graph", "range_input": RANGE}
-        if exemplars:
-            panel["show_exemplars"] = "1"  # the dots on the graph, each with its trace_id
+        if "_bucket" in promql:
+            panel["show_exemplars"] = "1"
         params.update({f"g{number}.{name}": value for name, value in panel.items()})
     return f"{PROMETHEUS}/query?" + urlencode(params, quote_via=quote)
 
@@ -81,6 +83,8 @@ BLOCK = re.compile(
 
 def link_line(language: str, query: str, indent: str = "") -> str:
     words, view = VIEWS[language]
+    if language == "promql" and "_bucket" in query:
+        words += ", with its exemplars"
     return f"{indent}Natively: [{words}]({view(query)}).\n"
 
 
@@ -89,15 +93,74 @@ def query_of(block: re.Match) -> str:
     return "\n".join(lines).strip()
 
 
+# --- Section 6's dashboard, as Prometheus graphs ---------------------------------------------
+
+DASHBOARD = ROOT / "grafana" / "dashboards" / "iss-distance.json"
+# Where a page lists them: the list under this line.
+DASHBOARD_LIST = "<!-- The dashboard's Prometheus panels, natively: python -m workshop.look_at -->"
+
+
+def dashboard_panels() -> list[tuple[str, list[str]]]:
+    """(title, PromQL queries) of each dashboard panel that asks Prometheus, the learner
+    picker at its "All" value."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    every_learner = {f"${v['name']}": v["allValue"] for v in dashboard["templating"]["list"]}
+    rows = [panel for panel in dashboard["panels"] if panel["type"] == "row"]
+    collapsed = [panel for row in rows for panel in row.get("panels", [])]
+    found = []
+    for panel in dashboard["panels"] + collapsed:
+        queries = [t["expr"] for t in panel.get("targets", []) if "expr" in t]
+        for variable, value in every_learner.items():
+            queries = [query.replace(variable, value) for query in queries]
+        if queries and panel.get("datasource", {}).get("type") == "prometheus":
+            found.append((panel["title"], queries))
+    return found
+
+
+def dashboard_list() -> str:
+    """The list: the whole dashboard on one page, then each panel on its own."""
+    panels = dashboard_panels()
+    every_query = [query for _title, queries in panels for query in queries]
+    lines = [f"- [Every panel, one under the other]({prometheus_graph(*every_query)})"]
+    for title, queries in panels:
+        lines.append(f"- [{title}]({prometheus_graph(*queries)})")
+    return "\n".join(lines) + "\n"
+
+
+def with_dashboard_list(text: str) -> str:
+    listed = re.escape(DASHBOARD_LIST) + r"\n(?:- \[.*\n)*"
+    return re.sub(listed, lambda _: f"{DASHBOARD_LIST}\n{dashboard_list()}", text)
+
+
+# A link to some of the dashboard's panels on one page, named by title in a comment:
+#   <!-- natively, the dashboard's panels: Request rate per service; Error rate per service -->
+#   [words](the link, rewritten from the panels)
+SOME_PANELS = re.compile(
+    r"^(?P<comment><!-- natively, the dashboard's panels: (?P<titles>.*) -->)\n"
+    r"\[(?P<words>[^\]]*)\]\([^)]*\)",
+    re.MULTILINE,
+)
+
+
+def with_some_panels(text: str) -> str:
+    def linked(match: re.Match) -> str:
+        panels = dict(dashboard_panels())
+        queries = [q for title in match["titles"].split("; ") for q in panels[title]]
+        return f"{match['comment']}\n[{match['words']}]({prometheus_graph(*queries)})"
+
+    return SOME_PANELS.sub(linked, text)
+
+
 def with_links(text: str) -> str:
-    """The page's text with a link line under each PromQL and LogsQL block."""
+    """The page's text with a link line under each PromQL and LogsQL block, and the
+    dashboard's panels where the page has their markers."""
 
     def linked(block: re.Match) -> str:
         indent, language = block["indent"], block["language"]
         shown = f"{indent}```{language}\n{block['body']}{indent}```\n"
         return shown + link_line(block["language"], query_of(block), block["indent"])
 
-    return BLOCK.sub(linked, text)
+    return with_some_panels(with_dashboard_list(BLOCK.sub(linked, text)))
 
 
 def section_pages() -> list[Path]:
