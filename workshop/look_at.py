@@ -41,7 +41,8 @@ def prometheus_graph(*queries: str) -> str:
 def vmui(logsql: str) -> str:
     """VictoriaLogs' web UI with the query run (its router reads the part after '#')."""
     return f"{VICTORIA_LOGS}/select/vmui/#/?" + urlencode(
-        {"query": logsql, "g0.range_input": RANGE}, quote_via=quote
+        {"query": logsql, "g0.relative_time": f"last_{RANGE.removesuffix('m')}_minutes"},
+        quote_via=quote,
     )
 
 
@@ -50,12 +51,22 @@ def zipkin_trace(trace_id: str = TRACE_ID) -> str:
     return f"{ZIPKIN}/zipkin/traces/{trace_id}"
 
 
-def zipkin_search(service: str, tags: dict[str, str] | None = None) -> str:
-    """Zipkin's search: the latest traces through a service, with those span tags."""
-    params = {"serviceName": service, "limit": "10"}
-    if tags:
-        params["annotationQuery"] = " and ".join(f"{k}={v}" for k, v in tags.items())
-    return f"{ZIPKIN}/zipkin/?" + urlencode(params, quote_via=quote)
+# Zipkin's pages run their search from the address only when it holds a time range, and
+# then a fixed one: from 1970 to 2100, every trace that Zipkin (in memory) holds.
+EVER_MS = ("0", "4102444800000")
+
+
+def zipkin_search(service: str, span: str = "", tags: str = "", limit: int = 10) -> str:
+    """Zipkin's search: the traces through a service (with that span, those tags)."""
+    params = {"serviceName": service, "spanName": span, "annotationQuery": tags}
+    params = {name: value for name, value in params.items() if value}
+    params |= {"lookback": "range", "startTs": EVER_MS[0], "endTs": EVER_MS[1]}
+    return f"{ZIPKIN}/zipkin/?" + urlencode(params | {"limit": str(limit)}, quote_via=quote)
+
+
+def zipkin_dependencies() -> str:
+    """Zipkin's drawing of which service calls which."""
+    return f"{ZIPKIN}/zipkin/dependency?startTime={EVER_MS[0]}&endTime={EVER_MS[1]}"
 
 
 def trace_ui(java: bool) -> tuple[str, str]:
