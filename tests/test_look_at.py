@@ -97,3 +97,25 @@ def test_histogram_queries_open_with_their_exemplars():
     url = look_at.prometheus_graph("rate(x_count[1m])", "rate(x_bucket[1m])")
     params = parse_qs(urlsplit(url).query)
     assert "g0.show_exemplars" not in params and params["g1.show_exemplars"] == ["1"]
+
+
+ZIPKIN_PAGES = re.compile(r"http://127\.0\.0\.1:9411/zipkin/(?:dependency)?\?[^\s`)<>]*")
+
+
+def test_the_docs_zipkin_searches_are_as_look_at_writes_them():
+    """Zipkin's pages search from their address only with a time range: each search and
+    dependencies address of the docs is the one workshop/look_at.py builds."""
+    found = ZIPKIN_PAGES.findall("\n".join(page.read_text() for page in PAGES))
+    assert len(found) >= 8
+    for url in found:
+        params = {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+        if urlsplit(url).path.endswith("/dependency"):
+            assert url == look_at.zipkin_dependencies()
+        else:
+            rebuilt = look_at.zipkin_search(
+                params["serviceName"],
+                params.get("spanName", ""),
+                params.get("annotationQuery", ""),
+                int(params["limit"]),
+            )
+            assert url == rebuilt
