@@ -11,6 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
+from native.run_services import native_trace_ui
+from native.run_stack import java_for_zipkin
 from tests.grafana_queries import dashboard_queries
 from tests.readme import blocks, body, section_pages
 from workshop import look_at
@@ -119,3 +121,16 @@ def test_the_docs_zipkin_searches_are_as_look_at_writes_them():
                 int(params["limit"]),
             )
             assert url == rebuilt
+
+
+def test_natively_the_page_links_to_zipkin_or_without_java_to_jaegers_api():
+    assert look_at.trace_ui(java=True) == (
+        "http://127.0.0.1:9411/zipkin/traces/{trace_id}",
+        "Zipkin",
+    )
+    assert look_at.trace_ui(java=False) == (
+        "http://127.0.0.1:16686/api/traces/{trace_id}",
+        "Jaeger's API",
+    )
+    java, _why_not = java_for_zipkin()
+    assert native_trace_ui() == look_at.trace_ui(java=java is not None)
