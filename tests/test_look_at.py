@@ -95,12 +95,6 @@ def test_alert_descriptions_name_what_both_platforms_have():
         assert "Dashboard" not in description and "panel" not in description, rule["alert"]
 
 
-def test_histogram_queries_open_with_their_exemplars():
-    url = look_at.prometheus_graph("rate(x_count[1m])", "rate(x_bucket[1m])")
-    params = parse_qs(urlsplit(url).query)
-    assert "g0.show_exemplars" not in params and params["g1.show_exemplars"] == ["1"]
-
-
 ZIPKIN_PAGES = re.compile(r"http://127\.0\.0\.1:9411/zipkin/(?:dependency)?\?[^\s`)<>]*")
 
 
