@@ -477,7 +477,7 @@ def sees_whole_trace(platform, page, url: str) -> list[str]:
     assert [s["name"] for s in spans if s["name"].lower() not in shown] == []
 
 
-@pytest.mark.parametrize(("number", "url"), enumerate(docs_ui_addresses()))
+@pytest.mark.parametrize(("number", "url"), list(enumerate(docs_ui_addresses())))
 def test_every_native_ui_address_the_docs_give_shows_what_they_teach(platform, page, number, url):
     shown_in_docs = DOCS_SCREENSHOTS.get(url)
     url = url.replace("<trace id>", platform["trace_ids"][2])
