@@ -88,7 +88,7 @@ def test_section_6_links_every_prometheus_query_of_the_dashboard():
 
 
 def test_alert_descriptions_name_what_both_platforms_have():
-    rules = yaml.safe_load((look_at.ROOT / "prometheus" / "alerts.yml").read_text())
+    rules = yaml.safe_load((look_at.ROOT / "platform" / "prometheus" / "alerts.yml").read_text())
     for rule in [rule for group in rules["groups"] for rule in group["rules"]]:
         description = rule["annotations"]["description"]
         assert "Prometheus" in description and "Zipkin" in description, rule["alert"]

@@ -106,7 +106,7 @@ def query_of(block: re.Match) -> str:
 
 # --- Section 6's dashboard, as Prometheus graphs ---------------------------------------------
 
-DASHBOARD = ROOT / "grafana" / "dashboards" / "iss-distance.json"
+DASHBOARD = ROOT / "platform" / "grafana" / "dashboards" / "iss-distance.json"
 # Where a page lists them: the list under this line.
 DASHBOARD_LIST = "<!-- The dashboard's Prometheus panels, natively: python -m workshop.look_at -->"
 
