@@ -104,8 +104,9 @@ alerts: $(VENV)/.runtime ## Check Prometheus's config and alerting rules, run th
 diagram: ## Redraw docs/images/architecture.svg from docs/images/architecture.dot (needs Graphviz)
 	dot -Tsvg docs/images/architecture.dot -o docs/images/architecture.svg
 
-screenshots: $(VENV)/.dev ## Retake the docs' screenshots of the frontend in Chromium
+screenshots: $(VENV)/.dev backends ## Retake the docs' screenshots in Chromium: the frontend, and the native UIs (starts the platform)
 	SCREENSHOT_DIR=docs/images $(VENV_PYTHON) -m pytest frontend/tests/test_browser.py
+	SCREENSHOT_DIR=docs/images $(VENV_PYTHON) -m pytest tests/test_platform.py -k "native_ui or trace_link or web_ui"
 
 outdated: $(VENV)/.dev ## For maintainers: list the pins with newer releases (needs the internet)
 	$(VENV_PYTHON) -m workshop.outdated

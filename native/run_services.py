@@ -44,7 +44,7 @@ from common import settings
 from common.sdk_defaults import EXPORT_DELAYS_MS
 from common.services import HEALTH_PATH, SERVICES, Service
 from harness.polling import wait_for
-from workshop import learners, room_address
+from workshop import learners, look_at, room_address
 from workshop.checkpoints import checkpoint_of, committed_snippets, committed_solution
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +78,15 @@ class Running:
     processes: dict[str, subprocess.Popen]
 
 
+def native_trace_ui() -> tuple[str, str]:
+    """Where `make stack` shows traces: Zipkin's waterfall where Java runs it, else
+    Jaeger's API (see workshop/look_at.py)."""
+    from native.run_stack import java_for_zipkin  # here: run_stack imports this module
+
+    java, _why_not = java_for_zipkin()
+    return look_at.trace_ui(java=java is not None)
+
+
 @contextlib.contextmanager
 def start_services(
     env: dict[str, str] | None = None,
@@ -108,6 +117,9 @@ def start_services(
         "PYTHONUNBUFFERED": "1",
     }
     base_env = learners.with_namespace(base_env)
+    if not base_env.get("TRACE_UI_URL"):  # the page's trace link: this machine's trace UI
+        url, name = native_trace_ui()
+        base_env |= {"TRACE_UI_URL": url, "TRACE_UI_NAME": name}
     if base_env.get("OTEL_CONFIG_FILE"):
         # A configuration file for the SDK (see zero-code/otel-config.yaml), named from
         # where the command runs: each service runs in a directory of its own.

@@ -14,8 +14,11 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parent.parent
-# Screenshots go to test-artifacts/; `make screenshots` sends them to docs/images/ for the docs.
+# Screenshots go to test-artifacts/; `make screenshots` sends them to docs/images/ for the
+# docs, which get only those they already have: a new one is copied there by hand, once.
+ARTIFACTS = ROOT / "test-artifacts"
 SCREENSHOTS = ROOT / os.environ.get("SCREENSHOT_DIR", "test-artifacts")
+DOCS_IMAGES = ROOT / "docs" / "images"
 
 
 def require_chromium() -> None:
@@ -47,7 +50,10 @@ def chromium() -> Iterator:
 
 def screenshot(page, name: str) -> Path:
     """Save what the page shows, whole, as SCREENSHOTS/<name>.png."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    folder = SCREENSHOTS
+    if folder.resolve() == DOCS_IMAGES.resolve() and not (folder / f"{name}.png").exists():
+        folder = ARTIFACTS  # not a picture of the docs
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=path, full_page=True)
     return path

@@ -6,7 +6,9 @@ file is replaced by an empty environment variable. So these tests read the files
 the way Grafana does and check what it would otherwise get wrong without a word.
 """
 
+import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
@@ -295,3 +297,19 @@ def test_latency_percentiles_show_exemplars(dashboard):
     ]
     assert with_exemplars
     assert all(t["expr"].startswith("histogram_quantile(") for t in with_exemplars)
+
+
+def test_the_pages_trace_link_opens_explore_on_the_tempo_data_source(datasources):
+    """compose's TRACE_UI_URL: Grafana's address, Explore, a provisioned Tempo uid, and the
+    trace id as the query, which Tempo answers with that trace."""
+    frontend = load_yaml(ROOT / "docker-compose-services.yml")["services"]["frontend"]
+    link = urlsplit(frontend["environment"]["TRACE_UI_URL"])
+    grafana = load_yaml(ROOT / "docker-compose.yml")["services"]["grafana"]
+    assert f"{link.hostname}:{link.port}:3000" in grafana["ports"][0]
+    assert link.path == "/explore"
+    [pane] = json.loads(parse_qs(link.query)["panes"][0]).values()
+    [query] = pane["queries"]
+    assert datasources[query["datasource"]["uid"]]["type"] == "tempo"
+    assert pane["datasource"] == query["datasource"]["uid"]
+    assert (query["queryType"], query["query"]) == ("traceql", "{trace_id}")
+    assert "Grafana" in frontend["environment"]["TRACE_UI_NAME"]

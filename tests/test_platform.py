@@ -16,7 +16,7 @@ dependencies instead.
 import re
 import socket
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -34,6 +34,7 @@ from tests.grafana_queries import (
     service_graph_table_queries,
 )
 from tests.readme import all_text, code_blocks
+from workshop import look_at
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs
 
 # A platform test (pyproject.toml): it needs the native platform.
@@ -371,29 +372,163 @@ def test_prometheus_web_ui_draws_a_query_as_a_graph_and_as_a_table(platform, pag
     ) == sorted(NAMES)
 
 
-@pytest.mark.parametrize("view", ["alerts", "rules"])
-def test_prometheus_web_ui_shows_the_alerting_rules_of_section_10(stack, page, view):
+# Every address of a native web UI that the docs give: Prometheus' pages, vmui, Zipkin.
+NATIVE_UI = re.compile(
+    r"http://127\.0\.0\.1:(?:9090/(?:query\?|alerts\b|rules\b)|9428/select/vmui/|9411/zipkin/)"
+    r"(?:[^\s`)<>]|<trace id>)*"
+)
+
+
+def docs_ui_addresses() -> list[str]:
+    """Every one of them, without the punctuation of the sentence around it."""
+    return sorted({url.rstrip(".,;:") for url in NATIVE_UI.findall(all_text())})
+
+
+def test_the_docs_give_native_ui_addresses_for_every_kind_of_view():
+    found = docs_ui_addresses()
+    for kind in ["/query?", "/alerts", "/rules", "/select/vmui/#/?", "/zipkin/traces/",
+                 "/zipkin/?serviceName=", "/zipkin/dependency"]:  # fmt: skip
+        assert [url for url in found if kind in url], kind
+
+
+def alert_names() -> list[str]:
     rules = yaml.safe_load((ROOT / "platform" / "prometheus" / "alerts.yml").read_text())
-    names = [rule["alert"] for group in rules["groups"] for rule in group["rules"]]
-    assert names
+    return [rule["alert"] for group in rules["groups"] for rule in group["rules"]]
 
-    page.goto(f"{URLS['prometheus']}/{view}")
-    for name in names:
+
+def sees_prometheus_graphs(platform, page, url: str) -> None:
+    """One graph for each query of the address, each with the series Prometheus has."""
+    params = parse_qs(urlsplit(url).query)
+    queries = [params[f"g{n}.expr"][0] for n in range(len(params)) if f"g{n}.expr" in params]
+    results = [wait_for(lambda q=q: platform["prometheus"].query(q), timeout=120) for q in queries]
+    assert all(results), [q for q, r in zip(queries, results, strict=True) if not r]
+    page.goto(url)
+    legends = page.locator(".u-legend")
+    for number, series in enumerate(results):
+        legend = legends.nth(number)
+        legend.wait_for(timeout=30_000)
+        labels = series[0]["metric"]
+        for value in labels.values():
+            legend.get_by_text(value).first.wait_for(timeout=15_000)
+    assert page.locator(".uplot canvas").count() == len(queries)
+
+
+def sees_prometheus_rules(page, url: str) -> None:
+    page.goto(url)
+    for name in alert_names():
         page.get_by_text(name, exact=True).first.wait_for(timeout=15_000)
-    screenshot(page, f"prometheus-{view}")
 
 
-def test_zipkin_draws_a_submissions_trace_with_every_services_spans(platform, page):
-    trace_id = platform["trace_ids"][1]
+def sees_log_lines(platform, page, url: str) -> None:
+    """vmui shows the records that VictoriaLogs' API gives for the same query."""
+    asked = parse_qs(urlsplit(urlsplit(url).fragment).query)
+    logsql = asked["query"][0] if asked else "*"  # vmui's own first query: every record
+    records = wait_for(lambda: platform["logs"].query(logsql))
+    assert records, logsql
+    page.goto(url)
+    for record in records[:3]:
+        page.get_by_text(record["_msg"]).first.wait_for(timeout=15_000)
+
+
+def sees_zipkin_search(platform, page, url: str) -> None:
+    """As many traces listed as Zipkin's API finds for the same search, and at least one."""
+    params = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    api = {
+        k: params[k] for k in ("serviceName", "spanName", "annotationQuery", "limit") if k in params
+    }
+    api |= {"endTs": params["endTs"], "lookback": int(params["endTs"]) - int(params["startTs"])}
+
+    def found():
+        response = requests.get(f"{URLS['zipkin']}/api/v2/traces", params=api, timeout=10)
+        return len(response.json())
+
+    count = wait_for(found)
+    assert count, f"Zipkin finds no trace for {api}"
+    page.goto(url)
+    rows = page.get_by_role("button", name="Show")  # one for each trace found
+    rows.first.wait_for(timeout=15_000)
+    assert rows.count() == count
+
+
+def sees_zipkin_dependencies(page, url: str) -> None:
+    """The graph is drawn, and its nodes (listed in its filter) are the four services."""
+    page.goto(url)
+    page.locator("canvas").first.wait_for(timeout=15_000)
+
+    def nodes() -> list[str]:
+        page.locator("input[placeholder='Select...']").click()
+        page.wait_for_timeout(500)  # the list opens
+        listed = sorted(page.locator("[role=option]").all_inner_texts())
+        page.keyboard.press("Escape")
+        return listed
+
+    assert wait_for(lambda: nodes() == sorted(NAMES), timeout=30), nodes()
+
+
+def sees_whole_trace(platform, page, url: str) -> list[str]:
+    """Zipkin's waterfall names every span of the trace, and every service."""
+    trace_id = url.rsplit("/", 1)[1]
     spans = wait_for(lambda: whole_trace(platform["jaeger"], trace_id))
     assert spans, f"trace {trace_id} did not reach Jaeger from all four services"
-
-    page.goto(f"{URLS['zipkin']}/zipkin/traces/{trace_id}")
+    page.goto(url)
     for name in NAMES:
         page.get_by_text(name).first.wait_for(timeout=20_000)
-    screenshot(page, "zipkin-trace")
     shown = page.locator("body").inner_text().lower()  # Zipkin writes span names in lower case
     assert [s["name"] for s in spans if s["name"].lower() not in shown] == []
+
+
+@pytest.mark.parametrize(("number", "url"), list(enumerate(docs_ui_addresses())))
+def test_every_native_ui_address_the_docs_give_shows_what_they_teach(platform, page, number, url):
+    shown_in_docs = DOCS_SCREENSHOTS.get(url)
+    url = url.replace("<trace id>", platform["trace_ids"][2])
+    path = urlsplit(url).path
+    try:
+        sees_what_the_docs_teach(platform, page, url, path)
+    finally:
+        screenshot(page, shown_in_docs or f"native-ui-{number:02d}")
+
+
+def sees_what_the_docs_teach(platform, page, url: str, path: str) -> None:
+    if path == "/query":
+        sees_prometheus_graphs(platform, page, url)
+    elif path in ("/alerts", "/rules"):
+        sees_prometheus_rules(page, url)
+    elif path == "/select/vmui/":
+        sees_log_lines(platform, page, url)
+    elif path.startswith("/zipkin/traces/"):
+        sees_whole_trace(platform, page, url)
+    elif path == "/zipkin/dependency":
+        sees_zipkin_dependencies(page, url)
+    elif path == "/zipkin/" and "serviceName=" in url:
+        sees_zipkin_search(platform, page, url)
+    else:
+        assert path == "/zipkin/", url  # the tour's start page
+        page.goto(url)
+        page.get_by_text("Find a trace").first.wait_for(timeout=15_000)
+
+
+# The views the docs show as pictures (docs/images/), by address.
+DOCS_SCREENSHOTS = {
+    look_at.vmui('{service.name="iss-distance-service"}'): "vmui-logs",
+    look_at.zipkin_search("iss-distance-service", "iss.position"): "zipkin-search",
+}
+
+
+def test_the_pages_trace_link_opens_its_trace_in_zipkin(platform, page):
+    """In the browser: submit the form, follow the trace id, see the whole trace."""
+    page.goto(platform["frontend"])
+    page.fill('input[name="location"]', "Lima")
+    page.click('button[type="submit"]')
+    link = page.locator("#trace-link")
+    link.wait_for(timeout=30_000)
+    assert "Open it in Zipkin" in page.locator(".trace").inner_text()
+    trace_id = page.locator("#trace-id").inner_text()
+    assert link.get_attribute("href") == look_at.zipkin_trace(trace_id)
+    wait_for(lambda: whole_trace(platform["jaeger"], trace_id))  # before Zipkin is asked
+    link.click()
+    page.wait_for_url(look_at.zipkin_trace(trace_id))
+    sees_whole_trace(platform, page, page.url)
+    screenshot(page, "zipkin-trace")
 
 
 # --- Failure --------------------------------------------------------------------------------

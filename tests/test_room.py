@@ -152,6 +152,7 @@ def test_the_rooms_address_sets_where_a_learner_sends_links_and_checks():
         **room,
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://192.168.1.10:4317",
         "TRACE_UI_URL": "http://192.168.1.10:8000/trace/{trace_id}",
+        "TRACE_UI_NAME": "the room's view",
         "PROMETHEUS_URL": "http://192.168.1.10:8000",
     }
     # What the learner sets explicitly wins; outside a room nothing changes.

@@ -49,6 +49,7 @@ def settings(environ=os.environ) -> dict[str, str]:
     return {
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{urlsplit(url).hostname}:{OTLP_GRPC_PORT}",
         "TRACE_UI_URL": url + "/trace/{trace_id}",  # the front sends it to the trace's page
+        "TRACE_UI_NAME": "the room's view",  # the page names it
         "PROMETHEUS_URL": url,  # the front passes Prometheus' query API on at the same paths
     }
 

@@ -39,28 +39,44 @@ def test_an_answer_shows_distance_place_map_and_trace_id(serve):
     assert re.search(r'<code id="trace-id">[0-9a-f]{32}</code>', html)
 
 
-def test_the_trace_id_links_to_the_trace_ui_when_one_is_set(serve):
-    template = "http://192.168.1.10:8000/trace/{trace_id}"
-    client = create_app(
-        {"GATEWAY_URL": serve(fixed_service(200, GATEWAY_ANSWER)), "TRACE_UI_URL": template}
-    ).test_client()
-
-    html = client.post("/", data={"location": "Nairobi"}).get_data(as_text=True)
-
-    trace_id = re.search(r'<code id="trace-id">([0-9a-f]{32})</code>', html).group(1)
-    assert f'<a id="trace-link" href="http://192.168.1.10:8000/trace/{trace_id}">' in html
+def page_with_trace_ui(serve, **settings) -> str:
+    client = create_app({"GATEWAY_URL": serve(fixed_service(200, GATEWAY_ANSWER)), **settings})
+    return client.test_client().post("/", data={"location": "Nairobi"}).get_data(as_text=True)
 
 
-@pytest.mark.parametrize("template", ["", "javascript:alert(1)//{trace_id}"])
-def test_without_a_web_address_to_link_to_the_trace_id_is_plain_text(serve, template):
-    client = create_app(
-        {"GATEWAY_URL": serve(fixed_service(200, GATEWAY_ANSWER)), "TRACE_UI_URL": template}
-    ).test_client()
+def test_the_trace_id_links_to_its_trace_in_the_trace_ui_named_on_the_page(serve):
+    html = page_with_trace_ui(
+        serve,
+        TRACE_UI_URL="http://127.0.0.1:9411/zipkin/traces/{trace_id}",
+        TRACE_UI_NAME="Zipkin",
+    )
 
-    html = client.post("/", data={"location": "Nairobi"}).get_data(as_text=True)
+    trace_id = re.search(r'<code id="trace-id">([0-9a-f]{32})</code>', html)[1]
+    assert f'<a id="trace-link" href="http://127.0.0.1:9411/zipkin/traces/{trace_id}">' in html
+    assert "Open it in Zipkin to see this request." in html
+    assert "Grafana" not in html
+
+
+def test_grafanas_explore_state_is_percent_encoded_in_the_link(serve):
+    template = 'http://127.0.0.1:3000/explore?panes={"a":{"queries":[{"query":"{trace_id}"}]}}'
+    html = page_with_trace_ui(serve, TRACE_UI_URL=template, TRACE_UI_NAME="Grafana's Explore")
+
+    trace_id = re.search(r'<code id="trace-id">([0-9a-f]{32})</code>', html)[1]
+    href = re.search(r'<a id="trace-link" href="([^"]*)"', html)[1]
+    assert href == (
+        "http://127.0.0.1:3000/explore?panes="
+        f"%7B%22a%22:%7B%22queries%22:[%7B%22query%22:%22{trace_id}%22%7D]%7D%7D"
+    )
+    assert "Open it in Grafana&#39;s Explore to see this request." in html
+
+
+@pytest.mark.parametrize("template", ["", "javascript:alert(1)//{trace_id}", "/{trace_id}"])
+def test_without_a_web_address_the_trace_id_is_plain_text(serve, template):
+    html = page_with_trace_ui(serve, TRACE_UI_URL=template, TRACE_UI_NAME="Zipkin")
 
     assert re.search(r'<code id="trace-id">[0-9a-f]{32}</code>', html)
     assert "trace-link" not in html and "javascript" not in html
+    assert "Look it up in your trace UI to see this request." in html
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,12 @@
 """The frontend: a page with a form that asks how far the ISS is from a place.
 
 It calls the gateway, and shows the answer on a small offline map together with the
-request's trace id, which a learner can paste into Grafana to find this very request.
-Every error, the server's and the framework's included, is shown on the same page.
+request's trace id: a link to this very request's trace in Grafana's Explore or Zipkin,
+wherever TRACE_UI_URL says. Every error, the server's and the framework's included, is
+shown on the same page.
 """
+
+from urllib.parse import quote
 
 from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -27,9 +30,12 @@ def create_app(config: dict | None = None) -> Flask:
         settings.for_service("frontend"),
         # Continue the traces that requests bring, behind a proxy you trust (webapp/edge.py).
         TRUST_INCOMING_TRACE_CONTEXT=settings.flag("TRUST_INCOMING_TRACE_CONTEXT"),
-        # Where a trace can be seen, "{trace_id}" standing for its id: the page then links
-        # its trace id there. In a room, from the room's address (workshop/room_address.py).
+        # Where a trace can be seen, "{trace_id}" standing for its id, and the tool's name:
+        # the page links its trace id there. Docker Compose sets Grafana's Explore,
+        # `make run` Zipkin (or, without Java, Jaeger's API): workshop/look_at.py; in a
+        # room, the room's address (workshop/room_address.py).
         TRACE_UI_URL=settings.text("TRACE_UI_URL", ""),
+        TRACE_UI_NAME=settings.text("TRACE_UI_NAME", "the trace UI"),
     )
     app.config.update(config or {})
 
@@ -79,13 +85,23 @@ def page(location: str, answer: Answer | None = None, error: str | None = None, 
         error=error,
         trace_id=trace_id,
         trace_url=trace_link(trace_id),
+        trace_ui=current_app.config["TRACE_UI_NAME"],
     )
     return html, status
 
 
 def trace_link(trace_id: str | None) -> str | None:
-    """Where the page links its trace id: TRACE_UI_URL with the id in it, if it is set."""
+    """Where the page links its trace id: TRACE_UI_URL with the id in it, if it is set.
+
+    The address is ours (the setting) and so is the id (this request's trace, never the
+    client's): only a web address is linked, and characters a URL may not hold, such as
+    the quotes and braces of Grafana's Explore state, are percent-encoded.
+    """
     template = current_app.config["TRACE_UI_URL"]
     if not trace_id or not template.startswith(("http://", "https://")):
         return None
-    return template.replace("{trace_id}", trace_id)
+    return quote(template.replace("{trace_id}", trace_id), safe=URL_CHARACTERS)
+
+
+# What a URL holds as it is (RFC 3986's reserved and unreserved characters, and '%').
+URL_CHARACTERS = ":/?#[]@!$&'()*+,;=%-._~"
