@@ -44,6 +44,7 @@ from common import settings
 from common.sdk_defaults import EXPORT_DELAYS_MS
 from common.services import HEALTH_PATH, SERVICES, Service
 from harness.polling import wait_for
+from native import lifeline
 from workshop import learners, look_at, room_address
 from workshop.checkpoints import checkpoint_of, committed_snippets, committed_solution
 
@@ -151,7 +152,9 @@ def _launch(
         # Flask, requests and logging before the service's own code runs.
         command = [_opentelemetry_instrument(), *command]
     output = open(log_dir / f"{service.name}.log", "wb") if log_dir else subprocess.PIPE  # noqa: SIM115
-    process = subprocess.Popen(
+    # A service dies with its runner, however the runner ends (native/lifeline.py):
+    # SIGTERM and Ctrl-C stop it cleanly through stop(); SIGKILL leaves no orphan either.
+    process = lifeline.popen(
         command,
         cwd=root / service.directory,
         env=env,

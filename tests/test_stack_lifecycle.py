@@ -1,4 +1,5 @@
-"""No backend outlives `make stack`, and one platform runs at a time.
+"""No backend outlives `make stack`, no service outlives `make run`, and one platform
+runs at a time.
 
 native/run_stack.py runs here as a learner runs it, in a process of its own, and is
 then stopped by each signal that can end it: Ctrl-C (SIGINT), SIGTERM, and SIGKILL,
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from common.services import SERVICES
+from harness.browser import free_ports
 from native import lifeline
 from native.run_stack import PORTS, ROOT, checkout_data_dir, port_in_use
 
@@ -22,6 +25,7 @@ if not sys.platform.startswith("linux"):
     pytest.skip("finds processes through /proc", allow_module_level=True)
 
 RUN_STACK = [sys.executable, str(ROOT / "native" / "run_stack.py")]
+RUN_SERVICES = [sys.executable, str(ROOT / "native" / "run_services.py")]
 
 
 def children(pid: int) -> set[int]:
@@ -91,6 +95,37 @@ def test_no_backend_outlives_the_runner(signum):
     assert busy == []
 
 
+@pytest.mark.parametrize(
+    "signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["KILL", "TERM", "INT"]
+)
+@pytest.mark.platform  # the four services, started as make run starts them
+def test_no_service_outlives_make_run(signum, tmp_path):
+    ports = free_ports()
+    ports = {service.port_variable: str(ports[service.name]) for service in SERVICES}
+    env = os.environ | ports | {"OFFLINE": "true", "OTEL_SDK_DISABLED": "true"}
+    runner = subprocess.Popen(
+        RUN_SERVICES,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,  # as in a terminal of its own: our signals are not its
+    )
+    printed = []
+    try:
+        for line in runner.stdout:
+            printed.append(line)
+            if line.startswith("The application is at"):
+                break
+        services = children(runner.pid)
+        assert len(services) == len(SERVICES), "".join(printed)
+    finally:
+        runner.send_signal(signum)
+    runner.wait(30)
+
+    assert gone_within(services, 10) == set()
+
+
 @pytest.mark.platform  # the native platform, started as make stack starts it
 def test_a_second_platform_refuses_to_start_and_leaves_the_first_ones_data():
     runner, _ = start_stack()
@@ -134,6 +169,8 @@ def test_without_java_the_platform_runs_without_zipkin_and_says_so():
 
 PARENT = """
 import subprocess, sys
+from common.services import SERVICES
+from harness.browser import free_ports
 from native import lifeline
 child = {start}
 print(child.pid, flush=True)
