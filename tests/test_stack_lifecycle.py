@@ -53,10 +53,10 @@ def gone_within(pids: set[int], seconds: float) -> set[int]:
     return living
 
 
-def start_stack(env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """run_stack.py, once it says the platform is ready; and what it printed."""
+def start(command: list[str], ready: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """A runner, once it prints a line starting with `ready`; and what it printed."""
     runner = subprocess.Popen(
-        RUN_STACK,
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -66,10 +66,15 @@ def start_stack(env: dict | None = None) -> tuple[subprocess.Popen, str]:
     printed = []
     for line in runner.stdout:
         printed.append(line)
-        if line.startswith("Ctrl-C to stop"):
+        if line.startswith(ready):
             return runner, "".join(printed)
     runner.wait()
-    raise AssertionError("run_stack.py ended before the platform was ready:\n" + "".join(printed))
+    raise AssertionError(f"{command[-1]} ended before it was ready:\n" + "".join(printed))
+
+
+def start_stack(env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """run_stack.py, once it says the platform is ready; and what it printed."""
+    return start(RUN_STACK, "Ctrl-C to stop", env)
 
 
 @pytest.mark.parametrize(
@@ -99,26 +104,14 @@ def test_no_backend_outlives_the_runner(signum):
     "signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["KILL", "TERM", "INT"]
 )
 @pytest.mark.platform  # the four services, started as make run starts them
-def test_no_service_outlives_make_run(signum, tmp_path):
+def test_no_service_outlives_make_run(signum):
     ports = free_ports()
     ports = {service.port_variable: str(ports[service.name]) for service in SERVICES}
     env = os.environ | ports | {"OFFLINE": "true", "OTEL_SDK_DISABLED": "true"}
-    runner = subprocess.Popen(
-        RUN_SERVICES,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,  # as in a terminal of its own: our signals are not its
-    )
-    printed = []
+    runner, printed = start(RUN_SERVICES, "The application is at", env)
     try:
-        for line in runner.stdout:
-            printed.append(line)
-            if line.startswith("The application is at"):
-                break
         services = children(runner.pid)
-        assert len(services) == len(SERVICES), "".join(printed)
+        assert len(services) == len(SERVICES), printed
     finally:
         runner.send_signal(signum)
     runner.wait(30)
