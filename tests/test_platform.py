@@ -294,6 +294,11 @@ NATIVE_API = re.compile(
 )
 
 
+def native_api_addresses() -> set[str]:
+    """Every native API address in the docs, less the sentence's punctuation after it."""
+    return {url.rstrip(".,;:") for url in NATIVE_API.findall(all_text())}
+
+
 # Prometheus's alerts and alerting rules, in an answer of their own shape that has data
 # only while an alert is active: tests/test_alerting.py asks these addresses then.
 ALERTING_API = re.compile(re.escape(URLS["prometheus"]) + r"/api/v1/(?:alerts|rules)\b")
@@ -301,7 +306,7 @@ ALERTING_API = re.compile(re.escape(URLS["prometheus"]) + r"/api/v1/(?:alerts|ru
 
 def readme_api_addresses(alerting: bool = False) -> list[str]:
     """The native API addresses the docs show: the alerting ones, or all the others."""
-    found = set(NATIVE_API.findall(all_text()))
+    found = native_api_addresses()
     return sorted(url for url in found if bool(ALERTING_API.match(url)) == alerting)
 
 
@@ -320,7 +325,7 @@ def test_no_port_is_open_to_the_network_without_room_mode(stack):
 
 def test_the_readme_shows_native_api_addresses():
     assert {URLS["jaeger"], URLS["victoria_logs"]} <= {
-        re.match(r"http://[^/]+", url)[0] for url in NATIVE_API.findall(all_text())
+        re.match(r"http://[^/]+", url)[0] for url in native_api_addresses()
     }
 
 
