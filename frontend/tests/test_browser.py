@@ -9,6 +9,7 @@ import geolocator
 import iss_distance
 import webapp
 from tests.chromium import chromium, screenshot
+from workshop import look_at
 
 # A platform test (pyproject.toml): it needs Chromium.
 pytestmark = pytest.mark.platform
@@ -21,7 +22,17 @@ def frontend_url(serve):
         "GEOLOCATOR_URL": serve(geolocator.create_app({"OFFLINE": True})),
         "ISS_DISTANCE_URL": serve(iss_distance.create_app({"OFFLINE": True})),
     }
-    return serve(webapp.create_app({"GATEWAY_URL": serve(gateway.create_app(config))}))
+    # The page links its trace to Zipkin, as `make run` sets it up natively.
+    trace_ui_url, trace_ui_name = look_at.trace_ui(java=True)
+    return serve(
+        webapp.create_app(
+            {
+                "GATEWAY_URL": serve(gateway.create_app(config)),
+                "TRACE_UI_URL": trace_ui_url,
+                "TRACE_UI_NAME": trace_ui_name,
+            }
+        )
+    )
 
 
 @pytest.fixture
@@ -50,7 +61,12 @@ def test_a_learner_finds_the_iss_from_a_place(page, frontend_url):
     distance = page.locator("#distance")
     assert re.fullmatch(r"[\d,]+ km", distance.inner_text())
     assert page.locator("#place").inner_text() == "Reykjavík, Iceland"
-    assert re.fullmatch(r"[0-9a-f]{32}", page.locator("#trace-id").inner_text())
+    trace_id = page.locator("#trace-id").inner_text()
+    assert re.fullmatch(r"[0-9a-f]{32}", trace_id)
+    # The trace id links to the trace in Zipkin, and the text names it.
+    link = page.locator("#trace-link").get_attribute("href")
+    assert link.startswith(look_at.ZIPKIN) and trace_id in link
+    assert "Open it in Zipkin" in page.locator("main").inner_text()
     # The offline world map really draws: the land outline has a size on the page.
     land = page.locator("svg.map use").bounding_box()
     assert land and land["width"] > 500
