@@ -40,6 +40,12 @@ def all_text() -> str:
     return "\n".join(page.read_text() for page in pages())
 
 
+def addresses(pattern: re.Pattern) -> set[str]:
+    """Every address `pattern` finds in the pages, less the sentence's punctuation after
+    it ("... at http://127.0.0.1:9090/api/v1/alerts.")."""
+    return {match[0].rstrip(".,;:") for match in pattern.finditer(all_text())}
+
+
 def blocks(text: str, language: str) -> list[re.Match]:
     """Every fenced block of that language in `text`."""
     return [match for match in FENCE.finditer(text) if match["language"] == language]

@@ -33,7 +33,7 @@ from tests.grafana_queries import (
     service_graph_duration_query,
     service_graph_table_queries,
 )
-from tests.readme import all_text, code_blocks
+from tests.readme import addresses, code_blocks
 from workshop import look_at
 from workshop.backends import Jaeger, Prometheus, VictoriaLogs
 
@@ -295,8 +295,7 @@ NATIVE_API = re.compile(
 
 
 def native_api_addresses() -> set[str]:
-    """Every native API address in the docs, less the sentence's punctuation after it."""
-    return {url.rstrip(".,;:") for url in NATIVE_API.findall(all_text())}
+    return addresses(NATIVE_API)
 
 
 # Prometheus's alerts and alerting rules, in an answer of their own shape that has data
@@ -386,7 +385,7 @@ NATIVE_UI = re.compile(
 
 def docs_ui_addresses() -> list[str]:
     """Every one of them, without the punctuation of the sentence around it."""
-    return sorted({url.rstrip(".,;:") for url in NATIVE_UI.findall(all_text())})
+    return sorted(addresses(NATIVE_UI))
 
 
 def test_the_docs_give_native_ui_addresses_for_every_kind_of_view():

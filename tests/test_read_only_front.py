@@ -18,7 +18,7 @@ import requests
 
 from native import read_only_front
 from native.read_only_front import REFUSED, VIEWS, View, route
-from tests.readme import all_text
+from tests.readme import addresses
 
 SAMPLE_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -112,13 +112,12 @@ def test_the_allow_list_names_no_write_or_admin_path(name, method, path):
 
 
 # Every native look-at address the docs give, by the port of the backend it names.
-# An address in the text, less the sentence's punctuation after it.
-LOOK_AT = re.compile(r"http://127\.0\.0\.1:(\d+)(/[^\s)`\"'>,]*?)(?=[.,;:]?(?:[\s)`\"'>,]|$))")
+LOOK_AT = re.compile(r"http://127\.0\.0\.1:(\d+)(/[^\s)`\"'>,]*)")
 PLACEHOLDER = re.compile(r"<[^/]*")  # /api/traces/<trace id>
 
 
 def look_at_addresses() -> list[tuple[int, str]]:
-    found = {(int(port), path) for port, path in LOOK_AT.findall(all_text())}
+    found = {(int(m[1]), m[2]) for m in map(LOOK_AT.fullmatch, addresses(LOOK_AT))}
     return sorted((port, PLACEHOLDER.sub(SAMPLE_TRACE_ID, path)) for port, path in found)
 
 
