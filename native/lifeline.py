@@ -74,7 +74,8 @@ def _watch(command: list[str]) -> None:
     threading.Thread(target=kill_when_the_parent_ends, daemon=True).start()
     code = child.wait()
     if code < 0:  # ended by a signal: end by the same one, so our parent sees what it saw
-        signal.signal(-code, signal.SIG_DFL)
+        if -code != signal.SIGKILL:  # SIGKILL has no handler to reset, and needs none
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
     sys.exit(code)
 

@@ -1,4 +1,4 @@
-"""Health answers within 100 ms whatever the upstreams do (common/server.py gives health
+"""Health answers at once whatever the upstreams do (common/server.py gives health
 checks a thread of their own), and a stalled upstream holds at most
 MAX_CALLS_IN_FLIGHT request threads (common/upstream.py): the next call to it is a 503
 at once, and the page's other requests stay fast. On real sockets, under waitress."""
@@ -15,7 +15,11 @@ from common.server import SETTINGS
 from common.upstream import MAX_CALLS_IN_FLIGHT
 from harness.raw_upstreams import never_answers, raw_upstream
 
-WITHIN = 0.1  # seconds
+# Seconds. Waiting behind the request threads would take the 2-3 s they are held; an
+# answer of its own takes milliseconds. The 100 ms target is a figure that
+# benchmarks/hardening.py prints (3 ms measured): a test on a loaded 2-core machine
+# (make test-fast runs 4 workers) asserts the difference, with room to spare.
+WITHIN = 0.5
 BUDGET = 3  # the frontend's, so that the stalled requests end in 3 s
 BUSY = "The gateway is busy with other requests. Try again in a moment."
 
