@@ -93,7 +93,7 @@ zero-code: $(VENV)/.workshop ## Run the uninstrumented code under opentelemetry-
 zero-code-tree: $(VENV)/.workshop ## Write the code of section 0 for Docker's zero-code run (section 7)
 	$(VENV_PYTHON) -c "from native.run_services import write_zero_code_tree; print(write_zero_code_tree())"
 
-kit: $(VENV)/.dev ## Put every package and image the learners need in kit/, for a room without Wi-Fi
+kit: $(VENV)/.dev ## Put every package, backend and image the learners need in kit/, for a room without Wi-Fi
 	$(VENV_PYTHON) -m workshop.kit $(KIT_DIR)
 
 # promtool, Prometheus's own tool, is built like the backends (native/build_backends.py).

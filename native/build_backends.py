@@ -16,8 +16,13 @@ the npm registry (needs Node.js) before Go embeds it. Zipkin, the trace
 waterfall, is a released Java program: its jar comes from Maven Central,
 checked against the SHA-256 pinned in .env, and is cached the same way.
 
+A facilitator's kit (`make kit`, workshop/kit.py) carries the backends prebuilt for every
+platform in PLATFORMS, cross-compiled here, with a SHA256SUMS file. Where a kit is (kit/,
+or KIT_DIR), a backend missing from the cache is installed from it, checked against that
+file, instead of built: a learner with a kit needs neither Go nor Node.js.
+
 Usage:
-    python native/build_backends.py                  # build every missing backend
+    python native/build_backends.py                  # build (or install from a kit) what is missing
     python native/build_backends.py jaeger           # build only these, if missing
     python native/build_backends.py --print-path jaeger
     python native/build_backends.py actionlint       # tools() are built the same way
@@ -31,6 +36,7 @@ import argparse
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import stat
@@ -69,6 +75,42 @@ def cache_root():
     return Path(base) / "otel-workshop"
 
 
+@dataclass(frozen=True)
+class Platform:
+    """An operating system and a processor, as Go names them (GOOS, GOARCH)."""
+
+    goos: str
+    goarch: str
+
+    def __str__(self):
+        return f"{self.goos}-{self.goarch}"
+
+    @property
+    def exe(self):
+        return ".exe" if self.goos == "windows" else ""  # Windows runs only files named .exe
+
+
+# The laptops a kit serves: Linux, macOS and Windows, each on x86-64 and on Arm.
+PLATFORMS = [
+    Platform(goos, arch) for goos in ("linux", "darwin", "windows") for arch in ("amd64", "arm64")
+]
+
+
+def this_platform() -> Platform:
+    """This machine, in Go's names, found without Go (a learner with a kit may have none)."""
+    goos = {"win32": "windows"}.get(sys.platform, sys.platform)
+    machine = platform.machine().lower()
+    return Platform(goos, {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine))
+
+
+HERE = this_platform()
+
+
+def kit_dir() -> Path:
+    """Where a facilitator's kit is: KIT_DIR, as the Makefile's, or the repository's kit/."""
+    return Path(os.environ.get("KIT_DIR") or REPO / "kit") / "backends"
+
+
 @dataclass
 class Backend:
     name: str  # also the name of the binary
@@ -82,11 +124,25 @@ class Backend:
     web_ui: bool = False  # build the module's web UI (Prometheus) and embed it
 
     @property
-    def binary(self):
+    def folder(self):
+        """The cache's folder for this build, and the kit's: a new pin names a new one."""
         key = self.version
         if self.recipe:
             key += "-" + hashlib.sha256(self.recipe.encode()).hexdigest()[:10]
-        return cache_root() / f"{self.name}-{key}" / self.name
+        return f"{self.name}-{key}"
+
+    def packed(self, where: Platform) -> str:
+        """The binary for a platform, relative to the cache or a kit (/-separated)."""
+        return f"{self.folder}/{where}/{self.name}{where.exe}"
+
+    def binary_for(self, where: Platform) -> Path:
+        if where == HERE:  # this machine's, where the cache has always kept it
+            return cache_root() / self.folder / f"{self.name}{where.exe}"
+        return cache_root() / self.packed(where)
+
+    @property
+    def binary(self):
+        return self.binary_for(HERE)
 
 
 def backends():
@@ -169,8 +225,18 @@ class Jar:
     sha256: str  # pinned in .env: the download must match it
 
     @property
+    def folder(self):
+        return f"{self.name}-{self.version}"
+
+    def packed(self, where: Platform = HERE) -> str:
+        return f"{self.folder}/{self.name}.jar"  # one jar for every platform
+
+    def binary_for(self, where: Platform = HERE) -> Path:
+        return cache_root() / self.packed(where)
+
+    @property
     def binary(self):
-        return cache_root() / f"{self.name}-{self.version}" / f"{self.name}.jar"
+        return self.binary_for(HERE)
 
 
 def jars():
@@ -236,22 +302,19 @@ def check_module_graph(src):
             refuse_not_to_use(path, path.read_text())
 
 
-def build_collector(backend, workdir):
-    """Generate a collector from the builder manifest, check it, and compile it."""
+def generate_collector(backend, workdir):
+    """Generate the collector's source from the builder manifest, and check it."""
     manifest = BUILDER_MANIFEST.read_text()
     refuse_not_to_use(BUILDER_MANIFEST.name, manifest)
     wrong = set(re.findall(r"\bv?(0\.\d+\.\d+)", manifest)) - {backend.version}
     if wrong:
         sys.exit(f"{BUILDER_MANIFEST.name} pins {sorted(wrong)}, .env pins {backend.version}")
-    env = go_env()
     builder = f"go.opentelemetry.io/collector/cmd/builder@v{backend.version}"
     generate = ["go", "run", builder, "--skip-compilation", "--config", BUILDER_MANIFEST]
-    run(generate, cwd=workdir, env=env)
+    run(generate, cwd=workdir, env=go_env())
     src = workdir / "build"
     check_module_graph(src)
-    output = workdir / backend.name
-    run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", output, "."], cwd=src, env=env)
-    return output
+    return src
 
 
 def go_json(*args, cwd=None, env=None):
@@ -312,17 +375,26 @@ def build_web_ui(src):
     run(["bash", "scripts/compress_assets.sh"], cwd=src)
 
 
-def build_from_module(backend, workdir):
+def download_source(backend, workdir):
+    """The module's source, with what its build needs beside Go (Prometheus' web UI)."""
     env = go_env()
     src = download_module(backend.module, backend.module_version, workdir / "src", env)
     check_module_graph(src)
     fill_local_replaces(src, env)
     if backend.web_ui:
         build_web_ui(src)
-    output = workdir / backend.name
+    return src
+
+
+def compile_for(backend, src, where, workdir):
+    """Compile the program for one platform: Go cross-compiles with no C toolchain
+    (CGO_ENABLED=0), so one machine builds every platform's binary."""
+    output = workdir / str(where) / f"{backend.name}{where.exe}"
     cmd = ["go", "build", "-trimpath", f"-ldflags=-s -w {backend.ldflags}", "-o", output]
     if backend.tags:
         cmd.append(f"-tags={backend.tags}")
+    env = go_env() | {"GOOS": where.goos, "GOARCH": where.goarch}
+    print(f"  for {where}:", flush=True)
     run([*cmd, f"./{backend.program}"], cwd=src, env=env)
     return output
 
@@ -341,35 +413,94 @@ def download_jar(jar, workdir):
     return output
 
 
-def build(backend):
-    """Build one backend (or download one jar) into the cache unless it is there already."""
-    if backend.binary.exists():
-        print(f"{backend.name} {backend.version}: cached at {backend.binary}")
-        return backend.binary
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_sums(path):
+    """A SHA256SUMS file, as `sha256sum` writes it: {relative path: digest}."""
+    sums = {}
+    for line in path.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        sums[name] = digest
+    return sums
+
+
+def install_from_kit(backend):
+    """Copy this machine's binary from a facilitator's kit into the cache, if the kit has
+    it; refuse it unless it matches the kit's SHA256SUMS. True if installed."""
+    kit = kit_dir()
+    packed = kit / backend.packed(HERE)
+    if not packed.exists():
+        return False
+    sums = kit / "SHA256SUMS"
+    expected = read_sums(sums).get(backend.packed(HERE)) if sums.exists() else None
+    if sha256_of(packed) != expected:
+        sys.exit(
+            f"refusing {packed}: its SHA-256 is not the one in {sums}. "
+            "The kit is damaged or incomplete: copy it again from the facilitator."
+        )
+    target = backend.binary
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(packed, partial)
+    partial.chmod(0o755)
+    partial.replace(target)  # in place last, so an interrupted copy never looks installed
+    print(f"{backend.name} {backend.version}: installed from the kit ({packed})")
+    return True
+
+
+def build(backend, platforms=(HERE,)):
+    """Build one backend for these platforms (or download one jar) into the cache,
+    unless it is there already; this machine's is installed from a kit where there is
+    one. Returns the path of the first platform's binary."""
+    missing = [where for where in platforms if not backend.binary_for(where).exists()]
+    for where in [where for where in platforms if where not in missing]:
+        print(f"{backend.name} {backend.version}: cached at {backend.binary_for(where)}")
+    if HERE in missing and install_from_kit(backend):
+        missing.remove(HERE)
+    if missing:
+        make(backend, missing)
+    return backend.binary_for(platforms[0])
+
+
+def make(backend, platforms):
     doing = "downloading" if isinstance(backend, Jar) else "building"
     print(f"{doing} {backend.name} {backend.version} (the first time: minutes)...", flush=True)
+    if not isinstance(backend, Jar) and shutil.which("go") is None:
+        sys.exit(
+            f"{backend.name} is built from its Go module, and Go is not installed: install "
+            "Go (https://go.dev/dl/), or put a facilitator's kit (make kit) in kit/."
+        )
     started = time.monotonic()
-    workdir = cache_root() / "work" / backend.binary.parent.name
+    workdir = cache_root() / "work" / backend.folder
     shutil.rmtree(workdir, ignore_errors=True)  # a leftover from an interrupted build
     workdir.mkdir(parents=True)
     if isinstance(backend, Jar):
-        built = download_jar(backend, workdir)
-    elif backend.module:
-        built = build_from_module(backend, workdir)
+        built = {HERE: download_jar(backend, workdir)}
     else:
-        built = build_collector(backend, workdir)
-    backend.binary.parent.mkdir(parents=True, exist_ok=True)
-    # Move into place last, so an interrupted build never looks finished.
-    shutil.move(built, backend.binary)
+        src = (
+            download_source(backend, workdir)
+            if backend.module
+            else generate_collector(backend, workdir)
+        )
+        built = {where: compile_for(backend, src, where, workdir) for where in platforms}
+    for where, output in built.items():
+        backend.binary_for(where).parent.mkdir(parents=True, exist_ok=True)
+        # Move into place last, so an interrupted build never looks finished.
+        shutil.move(output, backend.binary_for(where))
     shutil.rmtree(workdir)
     seconds = time.monotonic() - started
+    names = ", ".join(map(str, platforms))
     with open(cache_root() / "build-times.log", "a") as log:
-        log.write(f"{time.strftime('%F %T')} {backend.name} {backend.version} {seconds:.0f}s\n")
-    print(
-        f"built {backend.name} {backend.version} in {seconds:.0f} s -> {backend.binary}",
-        flush=True,
-    )
-    return backend.binary
+        log.write(
+            f"{time.strftime('%F %T')} {backend.name} {backend.version} {names} {seconds:.0f}s\n"
+        )
+    print(f"built {backend.name} {backend.version} for {names} in {seconds:.0f} s", flush=True)
 
 
 def main():

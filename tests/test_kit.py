@@ -5,14 +5,21 @@ import json
 import os
 import re
 import shlex
+import shutil
+import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+import requests
 from packaging.requirements import Requirement
 
+from harness.runner import start
+from native import build_backends
+from native.build_backends import HERE, PLATFORMS, Platform
+from native.run_stack import URLS
 from workshop import kit, wheelhouse
 
 ROOT = kit.REPO
@@ -56,11 +63,11 @@ def test_a_package_with_only_a_source_gets_a_pure_wheel_and_a_missing_one_is_nam
     assert [p.name for p in wheels.iterdir()] == ["docopt-0.6.2-py2.py3-none-any.whl"]
 
 
-@pytest.mark.platform  # downloads from PyPI
-@pytest.mark.timeout(900)
-def test_a_new_virtualenv_installs_from_the_kit_alone_and_runs_the_services(tmp_path):
-    """The Python half, for this machine: build it, install with the Makefile's own rules
-    and no index, and serve a form submission from that virtualenv."""
+@pytest.fixture(scope="module")
+def kit_for_this_laptop(tmp_path_factory) -> tuple[Path, str]:
+    """`python -m workshop.kit --here`, as a facilitator runs it with no Docker engine;
+    and what it printed. Its backends come from the cache `make test` builds."""
+    tmp_path = tmp_path_factory.mktemp("kit")
     folder = tmp_path / "kit"
     # A docker command with no engine behind it, as here: the image half is skipped.
     no_engine = tmp_path / "no-engine"
@@ -70,12 +77,23 @@ def test_a_new_virtualenv_installs_from_the_kit_alone_and_runs_the_services(tmp_
     built = subprocess.run(
         [sys.executable, "-m", "workshop.kit", "--here", folder], cwd=ROOT,
         env={**os.environ, "PATH": f"{no_engine}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True, text=True,
+        capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     assert built.returncode == 0, built.stdout + built.stderr
     print(built.stdout)  # the kit's size and coverage, with -s
-    assert f"{wheelhouse.host_target()}: complete" in built.stdout
-    assert "Docker images: SKIPPED, `docker info` finds no running Docker engine" in built.stdout
+    return folder, built.stdout
+
+
+@pytest.mark.platform  # downloads from PyPI; its backends come from `make backends`
+@pytest.mark.timeout(900)
+def test_a_new_virtualenv_installs_from_the_kit_alone_and_runs_the_services(
+    kit_for_this_laptop, tmp_path
+):
+    """The Python half, for this machine: install with the Makefile's own rules and no
+    index, and serve a form submission from that virtualenv."""
+    folder, printed = kit_for_this_laptop
+    assert f"{wheelhouse.host_target()}: complete" in printed
+    assert "Docker images: SKIPPED, `docker info` finds no running Docker engine" in printed
     assert "it ran without a Docker engine" in (folder / "README.md").read_text()
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", folder / "otel-workshop.bundle", clone], check=True)
@@ -122,6 +140,103 @@ def test_make_installs_from_the_network_when_there_is_no_kit(tmp_path):
     ).stdout  # fmt: skip
     installs = [line for line in planned.splitlines() if "pip install" in line]
     assert installs and not any("--no-index" in line for line in installs)
+
+
+# --- The native half: this laptop's backends, installed from the kit with no Go ---------
+
+
+def without_go(path: str) -> str:
+    """A PATH with no Go toolchain on it, as on a learner's laptop."""
+    return os.pathsep.join(d for d in path.split(os.pathsep) if not (Path(d) / "go").exists())
+
+
+@pytest.mark.platform  # the native platform, started as make stack starts it
+@pytest.mark.timeout(900)
+def test_make_stack_runs_the_kits_backends_on_a_laptop_with_no_go(
+    kit_for_this_laptop, tmp_path, monkeypatch
+):
+    folder, printed = kit_for_this_laptop
+    backends = folder / "backends"
+    assert f"Native backends for {HERE}" in printed
+    sums = build_backends.read_sums(backends / "SHA256SUMS")
+    assert set(sums) == {backend.packed(HERE) for backend in kit.native_backends()}
+    # The standard tool reads the file as the kit's README and `make stack` do.
+    subprocess.run(["sha256sum", "--check", "--quiet", "SHA256SUMS"], cwd=backends, check=True)
+
+    # A laptop that has built nothing: an empty cache, and no Go.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("KIT_DIR", str(folder))
+    monkeypatch.setenv("PATH", without_go(os.environ["PATH"]))
+    assert shutil.which("go") is None
+    runner, started = start(["make", "stack"], "Ctrl-C to stop", dict(os.environ))
+    try:
+        for backend in kit.native_backends():
+            assert f"{backend.name} {backend.version}: installed from the kit" in started
+            assert build_backends.sha256_of(backend.binary) == sums[backend.packed(HERE)]
+        assert "building" not in started
+        # The platform answers, with Prometheus' web UI inside its binary.
+        page = requests.get(URLS["prometheus"] + "/query", timeout=10)
+        assert page.status_code == 200 and "<title>Prometheus" in page.text
+    finally:
+        os.killpg(runner.pid, signal.SIGINT)  # Ctrl-C, to make and everything it started
+        runner.wait(60)
+
+
+def fake_backend(tmp_path, monkeypatch, kit_sum: str | None) -> build_backends.Backend:
+    """A backend that only a kit in tmp_path has, listed in its SHA256SUMS with kit_sum
+    (the right digest when None); the cache and the kit are tmp_path's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("KIT_DIR", str(tmp_path / "kit"))
+    backend = build_backends.Backend("victoria-logs", "0.0.1", "example.com/none", "v0.0.1")
+    packed = build_backends.kit_dir() / backend.packed(HERE)
+    packed.parent.mkdir(parents=True)
+    packed.write_bytes(b"#!/bin/sh\necho from the kit\n")
+    digest = kit_sum or build_backends.sha256_of(packed)
+    (build_backends.kit_dir() / "SHA256SUMS").write_text(f"{digest}  {backend.packed(HERE)}\n")
+    return backend
+
+
+def test_a_backend_from_the_kit_is_installed_when_its_sum_matches(tmp_path, monkeypatch):
+    backend = fake_backend(tmp_path, monkeypatch, kit_sum=None)
+    monkeypatch.setenv("PATH", "")  # nothing to build with: it must come from the kit
+
+    installed = build_backends.build(backend)
+
+    assert (
+        installed == tmp_path / "cache" / "otel-workshop" / "victoria-logs-0.0.1" / "victoria-logs"
+    )
+    assert subprocess.run([installed], capture_output=True, text=True).stdout == "from the kit\n"
+
+
+def test_a_damaged_backend_in_the_kit_is_refused_and_not_installed(tmp_path, monkeypatch):
+    backend = fake_backend(tmp_path, monkeypatch, kit_sum="0" * 64)
+
+    with pytest.raises(SystemExit, match="its SHA-256 is not the one in .*SHA256SUMS"):
+        build_backends.build(backend)
+    assert not backend.binary.exists()
+
+
+def test_with_no_kit_and_no_go_the_learner_is_told_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("KIT_DIR", str(tmp_path / "no-kit"))
+    monkeypatch.setenv("PATH", without_go(os.environ["PATH"]))
+
+    with pytest.raises(
+        SystemExit, match="Go is not installed: install Go .*or put a facilitator's kit"
+    ):
+        build_backends.build(build_backends.backends()["victoria-logs"])
+
+
+def test_the_kit_serves_every_laptop_with_each_platforms_own_file_names():
+    assert {str(p) for p in PLATFORMS} == {
+        "linux-amd64", "linux-arm64", "darwin-amd64", "darwin-arm64", "windows-amd64",
+        "windows-arm64",
+    }  # fmt: skip
+    prometheus = build_backends.backends()["prometheus"]
+    windows = Platform("windows", "arm64")
+    assert prometheus.packed(windows).endswith("/windows-arm64/prometheus.exe")
+    assert prometheus.packed(Platform("darwin", "arm64")).endswith("/darwin-arm64/prometheus")
+    assert HERE in PLATFORMS  # this machine's kit can be built and tested here
 
 
 # --- The Docker half, with a stand-in for the docker command (there is no engine here) ---

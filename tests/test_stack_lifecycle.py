@@ -18,6 +18,7 @@ import pytest
 
 from common.services import SERVICES
 from harness.browser import free_ports
+from harness.runner import start
 from native import lifeline
 from native.run_stack import PORTS, ROOT, checkout_data_dir, port_in_use
 
@@ -51,25 +52,6 @@ def gone_within(pids: set[int], seconds: float) -> set[int]:
     while (living := {pid for pid in pids if alive(pid)}) and time.monotonic() < deadline:
         time.sleep(0.2)
     return living
-
-
-def start(command: list[str], ready: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """A runner, once it prints a line starting with `ready`; and what it printed."""
-    runner = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,  # as in a terminal of its own: our signals are not its
-    )
-    printed = []
-    for line in runner.stdout:
-        printed.append(line)
-        if line.startswith(ready):
-            return runner, "".join(printed)
-    runner.wait()
-    raise AssertionError(f"{command[-1]} ended before it was ready:\n" + "".join(printed))
 
 
 def start_stack(env: dict | None = None) -> tuple[subprocess.Popen, str]:
@@ -164,6 +146,7 @@ PARENT = """
 import subprocess, sys
 from common.services import SERVICES
 from harness.browser import free_ports
+from harness.runner import start
 from native import lifeline
 child = {start}
 print(child.pid, flush=True)

@@ -7,6 +7,9 @@ The folder, to hand out on a USB stick:
     wheels/             every Python package the learners install (make run, check,
                         checkout, load), for Linux, macOS and Windows, x86_64 and arm64,
                         for each Python version docs/introduction.md allows
+    backends/           the native platform (collector, Prometheus with its web UI, promtool,
+                        Jaeger, VictoriaLogs) prebuilt for Linux, macOS and Windows, x86-64
+                        and arm64, and Zipkin's jar, with their SHA256SUMS
     images/             the Docker images the compose files name, from `docker save`
     load-images.sh      `docker load`s them on macOS and Linux ...
     load-images.cmd     ... and on Windows
@@ -14,8 +17,11 @@ The folder, to hand out on a USB stick:
     README.md           what the learners do with it
 
 With a kit in the repository's kit/ folder (or KIT_DIR=... given to make), the Makefile
-installs from kit/wheels with no network at all. The images need a Docker engine; without
-one, the Python half is built all the same.
+installs from kit/wheels with no network at all, and `make stack` installs this laptop's
+backends from kit/backends with no Go and no Node.js (native/build_backends.py). The
+backends are cross-compiled here, which needs Go and Node.js (about an hour the first
+time, on two cores); the images need a Docker engine. Without one or the other, the rest
+of the kit is built all the same.
 """
 
 import argparse
@@ -26,6 +32,8 @@ import time
 import tomllib
 from pathlib import Path
 
+from native import build_backends
+from native.build_backends import HERE, PLATFORMS
 from workshop import wheelhouse
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,6 +73,44 @@ def build_wheels(kit: Path, targets: list[wheelhouse.Target]) -> dict[str, list[
     build = PROJECT["build-system"]["requires"]
     wheelhouse.pip("download", "--only-binary=:all:", "--no-deps", "-d", str(wheels), "pip", *build)
     return lacking
+
+
+# --- The native platform ---------------------------------------------------------------
+
+
+def native_backends() -> list:
+    """What `make stack` runs (and `make alerts`' promtool), as it builds them."""
+    return [*build_backends.backends().values(), *build_backends.jars().values()]
+
+
+def why_no_backends(platforms: list[build_backends.Platform]) -> str | None:
+    """Why the backends cannot be built here, or None if they can (or need not be)."""
+    built = all(b.binary_for(where).exists() for b in native_backends() for where in platforms)
+    if built or shutil.which("go"):
+        return None
+    return "there is no `go` command to build them with"
+
+
+def pack_backends(kit: Path, platforms: list[build_backends.Platform]) -> None:
+    """Each backend for each platform into kit/backends, built first where the cache lacks
+    it, as the cache lays them out (native/build_backends.py reads them back); then their
+    SHA256SUMS, which `make stack` checks before it installs one, as `sha256sum -c` can."""
+    folder = kit / "backends"
+    shutil.rmtree(folder, ignore_errors=True)  # only the backends of this commit
+    every = native_backends()
+    sums = {}
+    for number, backend in enumerate(every, 1):
+        started = time.monotonic()
+        print(f"[{number}/{len(every)}] {backend.name} {backend.version}", flush=True)
+        build_backends.build(backend, platforms)
+        copies = {backend.packed(where): backend.binary_for(where) for where in platforms}
+        for packed, built in copies.items():  # a jar, one file for every platform: once
+            (folder / packed).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(built, folder / packed)
+            sums[packed] = build_backends.sha256_of(folder / packed)
+        print(f"  ({time.monotonic() - started:.0f} s)", flush=True)
+    lines = [f"{digest}  {packed}" for packed, digest in sorted(sums.items())]
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 
 
 # --- The Docker half ---------------------------------------------------------------------
@@ -143,7 +189,12 @@ def bundle_repository(kit: Path) -> None:
 # --- The kit's README --------------------------------------------------------------------
 
 
-def write_readme(kit: Path, lacking: dict[str, list[str]], images: list[str] | None) -> None:
+def write_readme(
+    kit: Path,
+    lacking: dict[str, list[str]],
+    backends: list[build_backends.Platform] | None,
+    images: list[str] | None,
+) -> None:
     complete = [target for target, packages in lacking.items() if not packages]
     incomplete = [f"{t} (no wheel for {', '.join(p)})" for t, p in lacking.items() if p]
     lines = [
@@ -178,6 +229,18 @@ def write_readme(kit: Path, lacking: dict[str, list[str]], images: list[str] | N
             "those packages; on Windows on Arm, the x64 Python (which Windows runs emulated)",
             "installs the windows-x86_64 wheels instead.",
         ]
+    lines += ["", "## The native platform (backends/)", ""]
+    if backends is None:
+        lines += ["Not built by the last `make kit`: it ran without Go."]
+    else:
+        lines += [
+            "Without Docker, `make stack` installs your laptop's backends from here (checked",
+            "against SHA256SUMS) and needs neither Go nor Node.js: Prometheus' web UI is",
+            "inside its binary. Zipkin, the trace waterfall, needs Java 17 or later; without",
+            "it the platform runs all the same, without the waterfall.",
+            "",
+            "Built for: " + ", ".join(map(str, backends)) + ".",
+        ]
     lines += ["", "## Docker images (images/)", ""]
     if images is None:
         lines += ["Not saved by the last `make kit`: it ran without a Docker engine."]
@@ -211,17 +274,30 @@ def main() -> None:
     lacking = build_wheels(kit, targets)
     bundle_repository(kit)
 
+    platforms = [HERE] if options.here else PLATFORMS
+    why_not = why_no_backends(platforms)
+    if why_not:
+        print(f"Native backends: SKIPPED, {why_not}.")
+        backends = None
+    else:
+        names = ", ".join(map(str, platforms))
+        print(f"Native backends for {names}, into {kit}/backends (first time: minutes each)")
+        pack_backends(kit, platforms)
+        backends = platforms
+
     images, why_not = compose_images(), docker_engine()
     if why_not:
-        print(f"Docker images: SKIPPED, {why_not}. The kit has the Python half only.")
-        write_readme(kit, lacking, None)
+        print(f"Docker images: SKIPPED, {why_not}. The kit has no images.")
+        write_readme(kit, lacking, backends, None)
     else:
         print(f"Docker images: saving {len(images)} into {kit}/images")
         save_images(kit, images)
-        write_readme(kit, lacking, images)
+        write_readme(kit, lacking, backends, images)
 
     print(f"\nThe kit, {size_mb(kit):.0f} MB, built in {time.monotonic() - started:.0f} s: {kit}")
     print(f"  wheels: {size_mb(kit / 'wheels'):.0f} MB")
+    if backends:
+        print(f"  backends: {size_mb(kit / 'backends'):.0f} MB")
     for target, packages in lacking.items():
         print(f"  {target}: {'no wheel for ' + ', '.join(packages) if packages else 'complete'}")
 
