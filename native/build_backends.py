@@ -44,10 +44,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from native import not_to_use
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO / ".env"
@@ -461,11 +467,32 @@ def build(backend, platforms=(HERE,)):
     missing = [where for where in platforms if not backend.binary_for(where).exists()]
     for where in [where for where in platforms if where not in missing]:
         print(f"{backend.name} {backend.version}: cached at {backend.binary_for(where)}")
-    if HERE in missing and install_from_kit(backend):
-        missing.remove(HERE)
     if missing:
-        make(backend, missing)
+        with one_build_at_a_time(backend):
+            # Whoever held the lock may have built them meanwhile.
+            missing = [where for where in missing if not backend.binary_for(where).exists()]
+            if HERE in missing and install_from_kit(backend):
+                missing.remove(HERE)
+            if missing:
+                make(backend, missing)
     return backend.binary_for(platforms[0])
+
+
+@contextmanager
+def one_build_at_a_time(backend):
+    """Hold a lock on this backend's builds: two at once (make stack and a test, or two
+    checkouts) would share, and empty, one work folder. The lock ends with its process."""
+    if fcntl is None:  # Windows: builds are not serialised
+        yield
+        return
+    cache_root().mkdir(parents=True, exist_ok=True)
+    with open(cache_root() / f"{backend.folder}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"{backend.name}: waiting for another build of it to finish...", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def make(backend, platforms):

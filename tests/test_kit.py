@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -214,6 +215,26 @@ def test_a_damaged_backend_in_the_kit_is_refused_and_not_installed(tmp_path, mon
     with pytest.raises(SystemExit, match="its SHA-256 is not the one in .*SHA256SUMS"):
         build_backends.build(backend)
     assert not backend.binary.exists()
+
+
+@pytest.mark.skipif(build_backends.fcntl is None, reason="builds are serialised with flock")
+def test_a_second_build_waits_for_the_first_and_takes_what_it_made(tmp_path, monkeypatch, capsys):
+    backend = fake_backend(tmp_path, monkeypatch, kit_sum="0" * 64)  # a kit it must not read
+    lock = tmp_path / "cache" / "otel-workshop" / f"{backend.folder}.lock"
+    lock.parent.mkdir(parents=True)
+    with open(lock, "w") as first:
+        build_backends.fcntl.flock(first, build_backends.fcntl.LOCK_EX)
+        second = threading.Thread(target=build_backends.build, args=(backend,))
+        second.start()
+        second.join(2)
+        assert second.is_alive()  # waiting
+        backend.binary.parent.mkdir(parents=True)
+        backend.binary.write_text("built by the first\n")
+    second.join(10)
+
+    assert not second.is_alive()
+    assert "waiting for another build of it to finish" in capsys.readouterr().out
+    assert backend.binary.read_text() == "built by the first\n"
 
 
 def test_with_no_kit_and_no_go_the_learner_is_told_what_to_install(tmp_path, monkeypatch):
