@@ -495,6 +495,12 @@ def one_build_at_a_time(backend):
         yield
 
 
+def put_in_place(output, binary):
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    # Moved in last, so an interrupted build never looks finished.
+    shutil.move(output, binary)
+
+
 def make(backend, platforms):
     doing = "downloading" if isinstance(backend, Jar) else "building"
     print(f"{doing} {backend.name} {backend.version} (the first time: minutes)...", flush=True)
@@ -508,18 +514,15 @@ def make(backend, platforms):
     shutil.rmtree(workdir, ignore_errors=True)  # a leftover from an interrupted build
     workdir.mkdir(parents=True)
     if isinstance(backend, Jar):
-        built = {HERE: download_jar(backend, workdir)}
+        put_in_place(download_jar(backend, workdir), backend.binary)
     else:
         src = (
             download_source(backend, workdir)
             if backend.module
             else generate_collector(backend, workdir)
         )
-        built = {where: compile_for(backend, src, where, workdir) for where in platforms}
-    for where, output in built.items():
-        backend.binary_for(where).parent.mkdir(parents=True, exist_ok=True)
-        # Move into place last, so an interrupted build never looks finished.
-        shutil.move(output, backend.binary_for(where))
+        for where in platforms:  # each one kept as soon as it is built
+            put_in_place(compile_for(backend, src, where, workdir), backend.binary_for(where))
     shutil.rmtree(workdir)
     seconds = time.monotonic() - started
     names = ", ".join(map(str, platforms))
