@@ -1,4 +1,5 @@
-"""The room's read-only view of the native platform: `ROOM=1 ROOM_VIEWS=1 make stack`.
+"""The room's read-only view of the platform: `ROOM=1 ROOM_VIEWS=1 make stack`, or under
+Docker the `room-view` container of docker-compose.room.yml.
 
 In room mode the backends stay on 127.0.0.1, since anyone who reaches them could change
 them (delete series, reload, write). This front listens on one port of the room's network
@@ -13,20 +14,26 @@ write paths, OTLP, remote write, debugging. It is an allow-list: a path the tabl
 name is refused. The backends' paths do not overlap, so each UI works at the front's root
 as it does on its own port, and a look-at link takes the room's address unchanged.
 
+Under Docker the same front runs in a container of its own (docker_views(): the same
+allow-list for Prometheus, and each trace in Grafana), so that a learner gives the same
+ROOM_URL either way. It needs nothing but Python's standard library.
+
 Every wait has a deadline, a response streams through in pieces, the number of requests at
 once is bounded, and an answer of the front's own never repeats what the request said.
 """
 
 import html
+import os
 import re
+import signal
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.client import HTTPConnection, HTTPException
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 PORT = 8000  # on the room's network address; the learners' ROOM_URL is http://<address>:8000
 
@@ -66,32 +73,53 @@ JAEGER_READS = one_of(
 
 @dataclass(frozen=True)
 class View:
-    """One backend as the room sees it."""
+    """One backend as the room sees it, or a UI the front only links to and passes
+    nothing on to (no `read`): Grafana under Docker, on a port of its own."""
 
     name: str  # as in native/run_stack.py's PORTS
-    upstream: str  # where it listens, on 127.0.0.1
-    read: str  # a regex of the paths it may be asked with GET or HEAD
+    upstream: str  # where it listens: on 127.0.0.1, or in the compose network
+    read: str  # a regex of the paths it may be asked with GET or HEAD; "" for none
     query: str = ""  # a regex of the paths its UI POSTs queries to, or none
     home: str = ""  # where its UI starts, linked from the front's own page
-    trace_page: str = ""  # its page for one trace, "{trace_id}" in it, if it has one
+    # Its page for one trace, if it has one: "{trace_id}" in it, and "{host}" for the
+    # address the client reached the front at, for a UI on another port of that machine.
+    trace_page: str = ""
 
 
+PROMETHEUS = View("prometheus", "http://127.0.0.1:9090",
+    read=f"/{PROMETHEUS_PAGES}|/assets{FILES}|/favicon\\.(svg|ico)|/manifest\\.json"
+         f"|/-/(ready|healthy)|/api/v1/{PROMETHEUS_READS}",
+    query=f"/api/v1/{PROMETHEUS_QUERIES}", home="/query")  # fmt: skip
+# The native platform's backends (native/run_stack.py).
 VIEWS = [
-    View("prometheus", "http://127.0.0.1:9090",
-         read=f"/{PROMETHEUS_PAGES}|/assets{FILES}|/favicon\\.(svg|ico)|/manifest\\.json"
-              f"|/-/(ready|healthy)|/api/v1/{PROMETHEUS_READS}",
-         query=f"/api/v1/{PROMETHEUS_QUERIES}", home="/query"),
+    PROMETHEUS,
     View("victoria-logs", "http://127.0.0.1:9428",
          read=f"/select/vmui{FILES}|/select/logsql/{LOGSQL}|/select/(buildinfo|tenant_ids)|/health",
          query=f"/select/logsql/{LOGSQL}", home="/select/vmui/"),
     View("zipkin", "http://127.0.0.1:9411", read=f"/zipkin{FILES}", home="/zipkin/", trace_page="/zipkin/traces/{trace_id}"),  # noqa: E501
     View("jaeger", "http://127.0.0.1:16686", read=f"/api/{JAEGER_READS}", trace_page="/api/traces/{trace_id}"),  # noqa: E501
 ]  # fmt: skip
+
+
+def docker_views(environ=os.environ) -> list[View]:
+    """The views under Docker, from the environment docker-compose.room.yml gives the
+    container: Prometheus' UI and queries, with the allow-list above, at PROMETHEUS_URL
+    (its address in the compose network). Tempo, the trace store, answers only Grafana,
+    and Grafana is shared with the room read-only, on its own port: a trace link leads
+    there, to TRACE_PAGE (Grafana's Explore, showing the trace)."""
+    return [
+        replace(PROMETHEUS, upstream=environ["PROMETHEUS_URL"]),
+        View("grafana", upstream="", read="", home=environ["GRAFANA_URL"],
+             trace_page=environ["TRACE_PAGE"]),
+    ]  # fmt: skip
+
+
 # What each UI shows, on the front's own page.
 WHAT = {
     "prometheus": "Prometheus: the metrics (PromQL), the alerts and the rules",
     "victoria-logs": "VictoriaLogs: the logs (LogsQL)",
     "zipkin": "Zipkin: the traces, as waterfalls",
+    "grafana": "Grafana: the dashboard, and the traces and logs in Explore",
 }
 
 READ_METHODS = {"GET", "HEAD"}
@@ -105,6 +133,12 @@ UPSTREAM_TIMEOUT = 30  # s, for a backend to connect, or send the next piece of 
 RESPONSE_DEADLINE = 300  # s, for a whole answer: a live tail or event stream then reconnects
 PIECE = 64 * 1024
 TRACE_ID = re.compile(r"/trace/([0-9a-f]{32})")
+# A Host header: a name or an IPv4 address, or an IPv6 one in brackets, and perhaps a
+# port. Nothing else goes into a redirect.
+HOST_HEADER = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?")
+# What a Location holds as it is (RFC 3986's reserved and unreserved characters, and '%');
+# the rest, such as the quotes and braces of Grafana's Explore state, is percent-encoded.
+URL_CHARACTERS = ":/?#[]@!$&'()*+,;=%-._~"
 # A request's target as a browser sends it: a path and a query, printable ASCII, no
 # spaces (no absolute URL, no control character for a backend to read its own way).
 TARGET = re.compile(r"/[!-~]*")
@@ -138,6 +172,8 @@ def route(views: list[View], method: str, path: str) -> View | None:
     if not is_plain_path(path):
         return None
     for view in views:
+        if not view.read:  # a UI the front only links to, on a port of its own
+            continue
         if method in READ_METHODS and re.fullmatch(view.read, path):
             return view
         if method == "POST" and view.query and re.fullmatch(view.query, path):
@@ -145,10 +181,24 @@ def route(views: list[View], method: str, path: str) -> View | None:
     return None
 
 
-def index_page(views: list[View]) -> bytes:
+def host_of(header: str) -> str | None:
+    """The host of a request's Host header, without its port: where the client reached
+    the front. None when it is missing or not a plain name or address."""
+    match = HOST_HEADER.fullmatch(header)
+    return match[1] if match else None
+
+
+def at_host(template: str, host: str, trace_id: str = "") -> str:
+    """A view's page, on the host the client reached the front at."""
+    url = template.replace("{host}", host).replace("{trace_id}", trace_id)
+    return quote(url, safe=URL_CHARACTERS)
+
+
+def index_page(views: list[View], host: str) -> bytes:
     """The front's own page: a link to each UI that runs."""
     items = "".join(
-        f'<li><a href="{html.escape(view.home)}">{html.escape(WHAT[view.name])}</a></li>'
+        f'<li><a href="{html.escape(at_host(view.home, host))}">'
+        f"{html.escape(WHAT[view.name])}</a></li>"
         for view in views
         if view.home
     )
@@ -181,10 +231,8 @@ class Handler(BaseHTTPRequestHandler):
         if not TARGET.fullmatch(self.path):
             return self.refuse()
         path = self.path.partition("?")[0]
-        if self.command == "GET" and path == "/":
-            return self.send_own(HTTPStatus.OK, index_page(self.views), "text/html")
-        if self.command == "GET" and (match := TRACE_ID.fullmatch(path)):
-            return self.redirect_to_trace(match.group(1))
+        if self.command == "GET" and (path == "/" or TRACE_ID.fullmatch(path)):
+            return self.answer_own(path)
         view = route(self.views, self.command, path)
         if view is None:
             return self.refuse()
@@ -220,13 +268,24 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(int(length))
 
-    def redirect_to_trace(self, trace_id: str) -> None:
+    def answer_own(self, path: str) -> None:
+        """The front's own page, or where a trace link leads. A UI on a port of its own
+        (Grafana, under Docker) is on the machine the client reached the front at, which
+        its Host header names: a client is sent on only to the host it named itself."""
+        host = host_of(self.headers.get("Host", ""))
+        if host is None:
+            return self.send_own(HTTPStatus.BAD_REQUEST, b"The Host header names no address.\n")
+        if path == "/":
+            return self.send_own(HTTPStatus.OK, index_page(self.views, host), "text/html")
+        return self.redirect_to_trace(TRACE_ID.fullmatch(path).group(1), host)
+
+    def redirect_to_trace(self, trace_id: str, host: str) -> None:
         """/trace/<id>: the trace's page in the first trace store that runs (a learner's
         link works whichever one the facilitator has)."""
         for view in self.views:
             if view.trace_page:
                 self.send_response(HTTPStatus.FOUND)
-                self.send_header("Location", view.trace_page.format(trace_id=trace_id))
+                self.send_header("Location", at_host(view.trace_page, host, trace_id))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
@@ -324,3 +383,21 @@ def start(address: str, running: set[str], port: int = PORT) -> Front:
     front = Front((address, port), [view for view in VIEWS if view.name in running])
     threading.Thread(target=front.serve_forever, name="room-view", daemon=True).start()
     return front
+
+
+def main() -> None:
+    """The front as a program of its own, in the container of docker-compose.room.yml: on
+    every interface of the container, where compose publishes PORT."""
+    front = Front(("0.0.0.0", PORT), docker_views())
+    # Python as a container's first process ignores SIGTERM (docker compose stop) unless
+    # told: treat it like Ctrl-C, so that the front stops at once.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    print(f"The room's read-only view, on port {PORT}.", flush=True)
+    try:
+        front.serve_forever()
+    except KeyboardInterrupt:
+        front.server_close()
+
+
+if __name__ == "__main__":
+    main()

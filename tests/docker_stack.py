@@ -13,11 +13,16 @@ with the same lists of queries the native tests use:
   - the series Grafana's service graph reads exist (the graph and its table);
   - each dashboard loads through Grafana's API;
 and, sampled with `docker stats` all along, no container's memory peaks at its limit.
+Then, with room mode's read-only front started beside the stack (room-view, from
+docker-compose.room.yml), a learner's view through it: `make check` with ROOM_URL at
+its address, a refused admin request, and a trace link that leads to Grafana's Explore.
 
     python -m tests.docker_stack            # prints each check; exit status 1 if any fails
+    python -m tests.docker_stack room-view  # the room's front
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -28,6 +33,7 @@ from pathlib import Path
 import requests
 
 from harness.polling import wait_for
+from native import read_only_front
 from tests import grafana_queries
 from tests.compose_releases import memory_limit
 from tests.grafana_queries import (
@@ -209,12 +215,18 @@ def trace_ids_in(answer: dict) -> list[str]:
     return ids
 
 
-def links_of_a_real_trace() -> list[Query]:
-    """The data source links' queries (tests/grafana_queries.py), for a trace that
-    exists: the sample trace id the native tests parse them with finds nothing here."""
+def a_recent_trace_id() -> str:
+    """The id of a trace that Tempo holds, as a TraceQL search through Grafana finds it."""
     search = Query("traceql", '{resource.service.name="frontend"}', "a recent trace")
     answer = requests.post(f"{GRAFANA}/api/ds/query", json=ds_query_body(search), timeout=30)
     [trace_id, *_] = trace_ids_in(answer.json()) or ["no trace found"]
+    return trace_id
+
+
+def links_of_a_real_trace() -> list[Query]:
+    """The data source links' queries (tests/grafana_queries.py), for a trace that
+    exists: the sample trace id the native tests parse them with finds nothing here."""
+    trace_id = a_recent_trace_id()
     real = {"__trace.traceId": trace_id, "__value.raw": trace_id}
     saved = dict(grafana_queries.SAMPLE_VALUES)
     grafana_queries.SAMPLE_VALUES.update(real)
@@ -284,5 +296,45 @@ def run(report: Callable[[str], None] = print) -> int:
     return failures
 
 
+# --- Room mode: the read-only front (room-view, docker-compose.room.yml) --------------
+
+ROOM_VIEW = f"http://127.0.0.1:{read_only_front.PORT}"
+
+
+def room_view_problems(trace_id: str) -> list[str]:
+    """What goes wrong for a learner whose ROOM_URL is the front's address: their `make
+    check` (section 3, on the load generator's telemetry), an admin request that must be
+    refused, and the trace link of their page, which must lead to the trace in Explore."""
+    problems = []
+    check = subprocess.run(
+        [sys.executable, "-m", "workshop.check", "3"],
+        cwd=ROOT, env={**os.environ, "ROOM_URL": ROOM_VIEW}, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    if check.returncode != 0:
+        problems.append(f"make check SECTION=3 through the front failed:\n{check.stdout}")
+    admin = requests.post(f"{ROOM_VIEW}/api/v1/admin/tsdb/snapshot", timeout=10)
+    if admin.status_code != 403:
+        problems.append(f"an admin request through the front: HTTP {admin.status_code}")
+    link = requests.get(f"{ROOM_VIEW}/trace/{trace_id}", allow_redirects=False, timeout=10)
+    location = link.headers.get("Location", "")
+    if not (link.status_code == 302 and location.startswith(f"{GRAFANA}/explore?")):
+        problems.append(f"a trace link: HTTP {link.status_code} to {location!r}")
+    elif (explore := requests.get(location, timeout=30)).status_code != 200:
+        problems.append(f"Grafana's Explore, from a trace link: HTTP {explore.status_code}")
+    return problems
+
+
+def run_room_view(report: Callable[[str], None] = print) -> int:
+    """The room's front, once it runs beside the stack; the number of failures."""
+    problems = room_view_problems(a_recent_trace_id())
+    for problem in problems:
+        report(f"FAIL room's front: {problem}")
+    if not problems:
+        report("ok   room's front: make check, a refused admin request, a trace link")
+    return len(problems)
+
+
 if __name__ == "__main__":
-    sys.exit(1 if run() else 0)
+    failures = run_room_view() if sys.argv[1:] == ["room-view"] else run()
+    sys.exit(1 if failures else 0)

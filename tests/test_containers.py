@@ -18,6 +18,7 @@ import yaml
 
 from common.faults import DEFAULT_FLAGS_FILE
 from common.services import HEALTH_PATH, SERVICES
+from native import read_only_front
 from native.build_backends import read_env_file
 from native.run_services import ZERO_CODE_SETTINGS, write_zero_code_tree
 from native.run_stack import ROOM_PORTS
@@ -226,9 +227,12 @@ def check_room_mode(compose: Path = BIN / "docker-compose") -> None:
     opened = {key: host for key, host in room if host != "127.0.0.1"}
 
     assert opened == {("otel-collector", port): "0.0.0.0" for port in ROOM_PORTS.values()}
-    # The rest is as without room mode, and nothing is published twice (on 127.0.0.1
-    # and on 0.0.0.0: the two would clash when the container starts).
-    assert sorted(key for key, _ in room) == sorted(key for key, _ in alone)
+    # The rest is as without room mode, with the room's read-only front on this machine
+    # only until it is shared; nothing is published twice (on 127.0.0.1 and on 0.0.0.0:
+    # the two would clash when the container starts).
+    assert sorted(key for key, _ in room) == sorted(
+        [key for key, _ in alone] + [("room-view", read_only_front.PORT)]
+    )
 
 
 def test_room_mode_opens_only_the_collectors_otlp_ports_to_the_network():
@@ -289,12 +293,68 @@ def test_the_compose_minimum_runs_room_mode_and_a_release_that_ignores_override_
 ROOM_FILES = ("docker-compose.yml", "docker-compose.room.yml")
 
 
-def test_room_mode_shares_grafana_read_only_when_asked():
-    """ROOM_VIEWS_ADDRESS=0.0.0.0 opens Grafana, and nothing else, to the room."""
+def test_room_mode_shares_grafana_and_the_read_only_front_when_asked():
+    """ROOM_VIEWS_ADDRESS=0.0.0.0 opens Grafana and the front, and nothing else, to the room."""
     shared = compose_config(*ROOM_FILES, env={"ROOM_VIEWS_ADDRESS": "0.0.0.0"})["services"]
     opened = {key for key, host in published_ports(shared) if host != "127.0.0.1"}
 
-    assert opened == {("grafana", 3000)} | {("otel-collector", p) for p in ROOM_PORTS.values()}
+    assert opened == {("grafana", 3000), ("room-view", read_only_front.PORT)} | {
+        ("otel-collector", p) for p in ROOM_PORTS.values()
+    }
+
+
+@pytest.fixture(scope="module")
+def room() -> dict:
+    """Room mode under Docker: docker-compose.yml with docker-compose.room.yml."""
+    return compose_config(*ROOM_FILES)["services"]
+
+
+def test_the_rooms_front_is_the_native_front_run_from_the_repository(room):
+    """The same program as `ROOM=1 ROOM_VIEWS=1 make stack` starts, from the repository's
+    file (mounted read-only), on the services' base image, as nobody."""
+    front = room["room-view"]
+    [mount] = front["volumes"]
+    assert (Path(mount["source"]), mount["read_only"]) == (ROOT / "native", True)
+    # `python -m native.read_only_front`, in the folder where native/ is mounted.
+    assert front["command"] == ["python", "-m", read_only_front.__name__]
+    assert mount["target"] == f"{front['working_dir']}/native"
+    [base] = {line for f in DOCKERFILES for line in f.read_text().splitlines() if "FROM " in line}
+    assert front["image"] == base.removeprefix("FROM ")
+    assert front["user"] == "65534:65534"
+    [port] = front["ports"]
+    assert port["target"] == int(port["published"]) == read_only_front.PORT
+
+
+def test_the_rooms_front_asks_dockers_prometheus_and_sends_traces_to_grafanas_explore(room):
+    environment = room["room-view"]["environment"]
+    [prometheus] = room["prometheus"]["ports"]
+    assert environment["PROMETHEUS_URL"] == f"http://prometheus:{prometheus['target']}"
+    assert room["room-view"]["depends_on"]["prometheus"]["condition"] == "service_healthy"
+    # Grafana's published port, on the room's address; and the very Explore link the
+    # frontend's page makes of a trace id (tests/test_grafana_provisioning.py checks it).
+    [grafana] = room["grafana"]["ports"]
+    page = room["frontend"]["environment"]["TRACE_UI_URL"]
+    assert environment["GRAFANA_URL"] == f"http://{{host}}:{grafana['published']}/"
+    assert environment["TRACE_PAGE"] == page.replace(
+        f"http://127.0.0.1:{grafana['published']}", f"http://{{host}}:{grafana['published']}"
+    )
+    assert "/explore?" in environment["TRACE_PAGE"]
+
+
+def test_the_rooms_front_says_when_it_is_ready(room):
+    test = room["room-view"]["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "python"]  # the image has no wget or curl
+    assert f"'http://127.0.0.1:{read_only_front.PORT}/'" in test[-1]  # its own page
+
+
+def test_every_container_of_room_mode_has_a_memory_limit_and_rotates_its_log(room):
+    for name, container in room.items():
+        assert memory_limit(container), name
+        logging = container.get("logging", {})
+        assert logging.get("driver") == "json-file", name
+        assert logging["options"] == {"max-size": "10m", "max-file": "3"}, name
+    # All of them together too, though a facilitator runs the platform without the services.
+    assert sum(memory_limit(container) for container in room.values()) <= DOCKER_MEMORY_BUDGET
 
 
 def test_in_room_mode_grafana_lets_everyone_in_as_a_viewer_who_saves_nothing():

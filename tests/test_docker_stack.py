@@ -3,14 +3,17 @@ query API and `docker stats`: the proof runs only in the GitHub Actions job, on 
 engine, so what it concludes from an answer is checked here."""
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 import yaml
 from flask import Flask
 
+from native import read_only_front
 from tests import docker_stack
 from tests.docker_stack import PeakMemory, Query, QueryError
+from tests.test_read_only_front import docker_environment
 
 SAMPLES = Path(__file__).parent / "stored_answers"
 WORKFLOW = Path(__file__).resolve().parent.parent / ".github" / "workflows" / "docker.yml"
@@ -160,3 +163,68 @@ def test_a_refused_query_fails_at_once_with_grafanas_message(fake_grafana):
     fake_grafana += [sample("prometheus_error.json")]
     problem = docker_stack.has_data(Query("promql", "sum(up{)", "here"), deadline=30)
     assert "parse error" in problem
+
+
+# --- Room mode's read-only front -----------------------------------------------------------
+
+
+def test_the_workflow_then_starts_the_rooms_front_beside_the_stack_and_checks_it():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    [job] = workflow["jobs"].values()
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    room = "docker compose -f docker-compose.yml -f docker-compose.room.yml up -d --wait room-view"
+    assert runs.index("python -m tests.docker_stack") < runs.index(room)
+    assert runs.index(room) < runs.index("python -m tests.docker_stack room-view")
+    # Taken down with the room file too: room-view is not in docker-compose.yml alone.
+    assert runs[-1].startswith("docker compose -f docker-compose.yml -f docker-compose.room.yml")
+    assert runs[-1].endswith(" down --volumes")
+
+
+@pytest.fixture
+def room_view(serve, closed_port_url, monkeypatch):
+    """The front as the room-view container runs it, before a Grafana that shows any
+    Explore page, and no Prometheus (where nothing listens): starts it with these views."""
+    grafana = Flask("fake-grafana")
+    grafana.get("/explore")(lambda: "Explore")
+    monkeypatch.setattr(docker_stack, "GRAFANA", serve(grafana))
+    grafana_port = docker_stack.GRAFANA.rsplit(":", 1)[1]
+    servers = []
+
+    def start(views):
+        server = read_only_front.Front(("127.0.0.1", 0), views)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        monkeypatch.setattr(docker_stack, "ROOM_VIEW", f"http://127.0.0.1:{server.server_port}")
+
+    environment = docker_environment()
+    yield (
+        start,
+        environment
+        | {
+            "PROMETHEUS_URL": closed_port_url,
+            "TRACE_PAGE": environment["TRACE_PAGE"].replace(":3000/", f":{grafana_port}/"),
+        },
+    )
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_rooms_front_is_checked_as_a_learner_uses_it(room_view):
+    start, environment = room_view
+    start(read_only_front.docker_views(environment))
+
+    [problem] = docker_stack.room_view_problems("4bf92f3577b34da6a3ce929d0e0e4736")
+
+    # Only make check fails (no Prometheus behind the front); the rest is as it should be.
+    assert problem.startswith("make check SECTION=3 through the front failed")
+    assert "Prometheus is ready" in problem
+
+
+def test_a_trace_link_that_does_not_lead_to_explore_is_a_problem(room_view):
+    start, environment = room_view
+    start(read_only_front.VIEWS)  # the native views: to Zipkin's page, not Grafana's
+
+    problems = docker_stack.room_view_problems("4bf92f3577b34da6a3ce929d0e0e4736")
+
+    assert any(p.startswith("a trace link: HTTP 302 to '/zipkin/traces/") for p in problems)

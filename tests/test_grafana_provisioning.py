@@ -22,6 +22,7 @@ from tests.grafana_queries import (
     panels,
     target_datasource,
 )
+from tests.test_containers import compose_config
 
 PROVISIONING = ROOT / "platform" / "grafana" / "provisioning"
 DATASOURCES = PROVISIONING / "datasources" / "datasources.yml"
@@ -301,11 +302,13 @@ def test_latency_percentiles_show_exemplars(dashboard):
 
 def test_the_pages_trace_link_opens_explore_on_the_tempo_data_source(datasources):
     """compose's TRACE_UI_URL: Grafana's address, Explore, a provisioned Tempo uid, and the
-    trace id as the query, which Tempo answers with that trace."""
-    frontend = load_yaml(ROOT / "docker-compose-services.yml")["services"]["frontend"]
+    trace id as the query, which Tempo answers with that trace. (The room's front sends a
+    trace link to the same Explore: tests/test_containers.py.)"""
+    services = compose_config("docker-compose.yml")["services"]
+    frontend = services["frontend"]
     link = urlsplit(frontend["environment"]["TRACE_UI_URL"])
-    grafana = load_yaml(ROOT / "docker-compose.yml")["services"]["grafana"]
-    assert f"{link.hostname}:{link.port}:3000" in grafana["ports"][0]
+    [grafana] = services["grafana"]["ports"]
+    assert (link.hostname, str(link.port)) == (grafana["host_ip"], grafana["published"])
     assert link.path == "/explore"
     [pane] = json.loads(parse_qs(link.query)["panes"][0]).values()
     [query] = pane["queries"]

@@ -6,19 +6,24 @@ percent signs, oversized forms), and that no answer of the front's own repeats t
 request. tests/test_room.py runs the same front in front of the real platform.
 """
 
+import json
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from native import read_only_front
-from native.read_only_front import REFUSED, VIEWS, View, route
+from native.read_only_front import REFUSED, VIEWS, View, docker_views, host_of, route
 from tests.readme import addresses
+from tests.test_containers import ROOM_FILES, ROOT, compose_config
 
 SAMPLE_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
@@ -87,6 +92,19 @@ REFUSED_REQUESTS = [
     ("zipkin", "PUT", "/zipkin/api/v2/spans"),
     ("zipkin", "GET", "/actuator/env"),
     ("zipkin", "GET", "/prometheus"),
+    # Under Docker: Grafana's own port serves the room, read-only by its Viewer role; the
+    # front passes on nothing of Grafana, Loki or Tempo.
+    ("grafana", "POST", "/api/dashboards/db"),
+    ("grafana", "POST", "/api/ds/query"),
+    ("grafana", "DELETE", "/api/datasources/uid/prometheus"),
+    ("grafana", "POST", "/api/admin/users"),
+    ("loki", "POST", "/loki/api/v1/push"),
+    ("loki", "POST", "/otlp/v1/logs"),
+    ("loki", "POST", "/loki/api/v1/delete?query={}"),
+    ("loki", "POST", "/flush"),
+    ("tempo", "POST", "/otlp/v1/traces"),
+    ("tempo", "GET", "/flush"),
+    ("tempo", "GET", "/shutdown"),
     # Paths that a backend could read as one the allow-list does not name.
     ("paths", "GET", "/select/vmui/../../insert/jsonline"),
     ("paths", "GET", "/select/vmui/%2e%2e/%2e%2e/internal/force_flush"),
@@ -406,3 +424,139 @@ def test_the_front_is_started_only_for_the_backends_that_run():
         front.shutdown()
         front.server_close()
     assert names == ["prometheus", "jaeger"]
+
+
+# --- Under Docker: the room-view container of docker-compose.room.yml ----------------------
+
+
+def docker_environment() -> dict[str, str]:
+    """What compose gives the room-view container: its views come from these."""
+    return compose_config(*ROOM_FILES)["services"]["room-view"]["environment"]
+
+
+@pytest.fixture(scope="module")
+def docker():
+    return docker_views(docker_environment())
+
+
+@pytest.mark.parametrize(("name", "method", "path"), ALLOWED)
+def test_under_docker_the_allow_list_passes_on_prometheus_and_nothing_else(
+    docker, name, method, path
+):
+    """Prometheus with the native allow-list; Tempo and Loki answer Grafana alone."""
+    view = route(docker, method, path)
+    assert (view.name if view else None) == (name if name == "prometheus" else None), path
+
+
+@pytest.mark.parametrize(("name", "method", "path"), REFUSED_REQUESTS)
+def test_under_docker_the_allow_list_names_no_write_or_admin_path(docker, name, method, path):
+    assert route(docker, method, path.split("?")[0]) is None
+
+
+@pytest.mark.parametrize(
+    ("header", "host"),
+    [
+        ("192.168.1.10:8000", "192.168.1.10"),
+        ("facilitator.local:8000", "facilitator.local"),
+        ("[fe80::1]:8000", "[fe80::1]"),
+        ("192.168.1.10", "192.168.1.10"),
+        ("", None),
+        ("evil.example/path", None),
+        ("user@192.168.1.10:8000", None),
+        ("a b", None),
+        ("192.168.1.10:8000\r\nSet-Cookie: x=1", None),
+    ],
+)
+def test_the_host_a_client_reached_the_front_at_is_a_plain_name_or_address(header, host):
+    assert host_of(header) == host
+
+
+def explore_query(location: str) -> tuple[str, dict]:
+    """Where a redirect to Grafana's Explore leads, and the query of its one pane."""
+    link = urlsplit(location)
+    [panes] = parse_qs(link.query)["panes"]
+    [pane] = json.loads(panes).values()
+    [query] = pane["queries"]
+    return f"{link.scheme}://{link.netloc}{link.path}", query
+
+
+@pytest.fixture(scope="module")
+def docker_front(backend):
+    """The front with the views of the room-view container, Prometheus at the fake backend."""
+    views = docker_views(docker_environment() | {"PROMETHEUS_URL": backend})
+    server = read_only_front.Front(("127.0.0.1", 0), views)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("host", ["192.168.1.10", "[fe80::1]"])
+def test_under_docker_a_trace_link_leads_to_the_trace_in_grafanas_explore(docker_front, host):
+    """At the address the learner reached the front at, Grafana's port, Explore with the
+    Tempo data source and the trace id as the query: a redirect, as natively."""
+    response = requests.get(
+        f"{docker_front}/trace/{SAMPLE_TRACE_ID}",
+        headers={"Host": f"{host}:8000"},
+        allow_redirects=False,
+        timeout=5,
+    )
+
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert re.fullmatch(r"[!-~]+", location)  # percent-encoded: no quote, brace or space
+    page, query = explore_query(location)
+    assert page == f"http://{host}:3000/explore"
+    assert query["datasource"] == {"type": "tempo", "uid": "tempo"}
+    assert query["query"] == SAMPLE_TRACE_ID
+    assert Backend.seen == []  # the front's own answer
+
+
+def test_under_docker_the_fronts_page_links_prometheus_and_grafana(docker_front):
+    page = requests.get(docker_front, headers={"Host": "192.168.1.10:8000"}, timeout=5)
+
+    assert page.status_code == 200
+    assert '<a href="/query">Prometheus' in page.text
+    assert '<a href="http://192.168.1.10:3000/">Grafana' in page.text
+
+
+@pytest.mark.parametrize("host", ["evil.example/x", "user@evil.example"])
+def test_a_host_that_is_not_a_plain_address_is_never_redirected_to(docker_front, host):
+    for path in ("/", f"/trace/{SAMPLE_TRACE_ID}"):
+        response = requests.get(
+            docker_front + path, headers={"Host": host}, allow_redirects=False, timeout=5
+        )
+        assert response.status_code == 400
+        assert "Location" not in response.headers and "evil" not in response.text
+
+
+def test_under_docker_a_prometheus_query_passes_and_a_write_is_refused(docker_front):
+    query = requests.get(f"{docker_front}/api/v1/query", params={"query": "up"}, timeout=5)
+    write = requests.post(f"{docker_front}/api/v1/write", data=b"x", timeout=5)
+
+    assert query.status_code == 200 and write.status_code == 403
+    assert [(method, path) for method, path, *_ in Backend.seen] == [
+        ("GET", "/api/v1/query?query=up")
+    ]
+
+
+def test_the_container_runs_the_front_with_pythons_standard_library_alone(backend):
+    """The room-view container's `python -m native.read_only_front`, on an image without
+    the workshop's packages: here without site-packages (-S), with compose's environment.
+    It serves, and stops at once on SIGTERM (docker compose stop)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**docker_environment(), "PROMETHEUS_URL": backend, "PYTHONPATH": str(ROOT)}
+    program = f"import native.read_only_front as f; f.PORT = {port}; f.main()"
+    front = subprocess.Popen(
+        [sys.executable, "-S", "-c", program], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert "read-only view" in front.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        assert requests.get(f"{url}/api/v1/query?query=up", timeout=5).status_code == 200
+        assert "Grafana" in requests.get(url, timeout=5).text
+    finally:
+        front.send_signal(signal.SIGTERM)
+        assert front.wait(timeout=5) == 0

@@ -1,7 +1,8 @@
 """Room mode, on a learner's laptop: the facilitator's platform, from one address.
 
 The facilitator's `ROOM=1 ROOM_VIEWS=1 make stack` prints the room's address, the
-read-only view of their platform (native/read_only_front.py). A learner gives it once:
+read-only view of their platform (native/read_only_front.py; under Docker the same front
+runs in docker-compose.room.yml's room-view, on the same port). A learner gives it once:
 
     ROOM_URL=http://192.168.1.10:8000 LEARNER=ada make run
     ROOM_URL=http://192.168.1.10:8000 LEARNER=ada make check SECTION=3
