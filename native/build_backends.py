@@ -50,10 +50,8 @@ from pathlib import Path
 
 from native import not_to_use
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
+if sys.platform != "win32":
+    import fcntl  # file locks, for one_build_at_a_time()
 
 REPO = Path(__file__).resolve().parent.parent
 ENV_FILE = REPO / ".env"
@@ -482,7 +480,7 @@ def build(backend, platforms=(HERE,)):
 def one_build_at_a_time(backend):
     """Hold a lock on this backend's builds: two at once (make stack and a test, or two
     checkouts) would share, and empty, one work folder. The lock ends with its process."""
-    if fcntl is None:  # Windows: builds are not serialised
+    if sys.platform == "win32":  # no flock: builds are not serialised
         yield
         return
     cache_root().mkdir(parents=True, exist_ok=True)
