@@ -418,7 +418,8 @@ def main() -> None:
             if room:
                 print_room_instructions(stack.urls.get("room_view"))
             print("Ctrl-C to stop.")
-            signal.pause()
+            while True:  # time.sleep wakes for Ctrl-C on Windows too (signal.pause is POSIX)
+                time.sleep(3600)
     except KeyboardInterrupt:
         print("stopped")
 

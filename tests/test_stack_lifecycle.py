@@ -21,6 +21,7 @@ from harness.browser import free_ports
 from harness.runner import start
 from native import lifeline
 from native.run_stack import PORTS, ROOT, checkout_data_dir, port_in_use
+from tests.test_lifeline import PARENT
 
 if not sys.platform.startswith("linux"):
     pytest.skip("finds processes through /proc", allow_module_level=True)
@@ -141,17 +142,6 @@ def test_without_java_the_platform_runs_without_zipkin_and_says_so():
 
 
 # --- native/lifeline.py on its own: a parent that starts `sleep`, and is killed ----------
-
-PARENT = """
-import subprocess, sys
-from common.services import SERVICES
-from harness.browser import free_ports
-from harness.runner import start
-from native import lifeline
-child = {start}
-print(child.pid, flush=True)
-sys.stdin.read()
-"""
 
 
 def orphan_of_a_killed_parent(start: str) -> int:

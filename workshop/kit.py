@@ -237,7 +237,8 @@ def write_readme(
             "Without Docker, `make stack` installs your laptop's backends from here (checked",
             "against SHA256SUMS) and needs neither Go nor Node.js: Prometheus' web UI is",
             "inside its binary. Zipkin, the trace waterfall, needs Java 17 or later; without",
-            "it the platform runs all the same, without the waterfall.",
+            "it the platform runs all the same, without the waterfall. Without make",
+            "(Windows), in a terminal of its own: `.venv\\Scripts\\python native\\run_stack.py`",
             "",
             "Built for: " + ", ".join(map(str, backends)) + ".",
         ]
