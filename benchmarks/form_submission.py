@@ -28,9 +28,11 @@ import socket
 import statistics
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 
 from benchmarks.submissions import Run, measure, patchable_root
+from benchmarks.telemetry_items import markdown_table, table_rows
 from common.tuning import TUNING_VARIABLE
 from native.run_stack import running_stack
 
@@ -105,6 +107,7 @@ def main() -> None:
         f"One submission: {items['spans']} spans, {items['measurements']} metric "
         f"measurements, {items['logs']} log record(s). Floor: {floor_ms:.2f} ms of CPU.\n"
     )
+    print(markdown_table(table_rows(items["costs_us"], Counter(items["counts"]))) + "\n")
 
     runs: dict[str, list[Run]] = {name: [] for name in SCENARIOS}
     with running_stack() as stack, patchable_root() as root:

@@ -26,14 +26,14 @@ import contextlib
 import io
 import json
 import logging
+import re
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import requests
 from flask import Flask
@@ -68,6 +68,7 @@ from werkzeug.test import EnvironBuilder
 
 from common import telemetry as workshop_telemetry
 from common.sdk_defaults import use_workshop_defaults
+from harness import browser
 
 # The items, in the order the table shows them: key, label, what one costs per.
 ITEMS = {
@@ -227,11 +228,8 @@ def one_submission() -> Submission:
     frontend = serve(webapp.create_app({"GATEWAY_URL": serve(gateway.create_app(backends))}))
 
     def submit() -> None:
-        # As a browser does: with urllib, which no instrumentation here patches, so the
-        # submission starts with no trace context and makes no client span here.
-        form = urllib.parse.urlencode({"location": "Paris"}).encode()
-        with urllib.request.urlopen(frontend, data=form, timeout=30) as page:
-            page.read()
+        # As a browser does: with no trace context, and no client span made here.
+        browser.submit(frontend).raise_for_status()
 
     try:
         return count_one_submission(submit, span_exporter, log_exporter)
@@ -458,25 +456,44 @@ def client_call_cost(tracer_provider, meter_provider, calls: int, repeats: int) 
 
 # --- The table ----------------------------------------------------------------------
 
-HEADER = ("item", "µs each", "per submission", "µs per submission")
+HEADER = ("item", "µs each", "per submission", "µs per submission", "share of the floor")
 
 
-def table_rows(costs_us: dict[str, float], counts: Counter) -> list[tuple[str, str, str, str]]:
+def table_rows(costs_us: dict[str, float], counts: Counter) -> list[tuple[str, ...]]:
     """One row per item, then the floor. The sums are of the costs as shown (to 0.1 µs),
     so that the table adds up as printed."""
     shown = {item: round(costs_us[item], 1) for item in ITEMS}
+    floor = floor_us(counts, shown)
     rows = []
     for item, label in ITEMS.items():
         count = counts.get(item, 0)
-        per_submission = f"{count * shown[item]:.0f}" if count else "-"
-        rows.append((label, f"{shown[item]:.1f}", str(count) if count else "-", per_submission))
-    rows.append(("floor, per submission", "", "", f"{floor_us(counts, shown):.0f}"))
+        if count:
+            cost = count * shown[item]
+            share = f"{cost / floor:.0%}" if floor else "-"
+            rows.append((label, f"{shown[item]:.1f}", str(count), f"{cost:.0f}", share))
+        else:
+            rows.append((label, f"{shown[item]:.1f}", "-", "-", "-"))
+    rows.append(("floor, per submission", "", "", f"{floor:.0f}", "100%"))
     return rows
+
+
+# The table in a Markdown page: from its header line to the first blank line.
+PAGE_TABLE = re.compile(r"^\| item \|.*?(?=\n\n|\n$)", re.DOTALL | re.MULTILINE)
+COST_PAGE = Path(__file__).resolve().parent.parent / "docs" / "09a-cost.md"
+
+
+def write_into_page(table: str, page: Path = COST_PAGE) -> None:
+    """Replace the page's table with this one (`--write-page`): a figure on the page is
+    one this benchmark printed."""
+    text = page.read_text()
+    if len(PAGE_TABLE.findall(text)) != 1:
+        raise ValueError(f"{page} should hold one table of the items")
+    page.write_text(PAGE_TABLE.sub(lambda _: table, text))
 
 
 def markdown_table(rows: Iterable[Sequence[str]]) -> str:
     """The table, as Markdown: what docs/09a-cost.md shows, and what a learner gets."""
-    lines = ["| " + " | ".join(HEADER) + " |", "|---|--:|--:|--:|"]
+    lines = ["| " + " | ".join(HEADER) + " |", "|---|--:|--:|--:|--:|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -501,6 +518,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000, help="calls per timing")
     parser.add_argument("--repeats", type=int, default=5, help="timings per item (median)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--write-page", action="store_true", help=f"also put the table into {COST_PAGE.name}"
+    )
     arguments = parser.parse_args()
     figures = measure(arguments.calls, arguments.repeats)
     if arguments.json:
@@ -510,7 +530,10 @@ def main() -> None:
         f"One form submission makes {figures['spans']} spans, {figures['measurements']} "
         f"metric measurements and {figures['logs']} log record(s).\n"
     )
-    print(markdown_table(table_rows(figures["costs_us"], Counter(figures["counts"]))))
+    table = markdown_table(table_rows(figures["costs_us"], Counter(figures["counts"])))
+    print(table)
+    if arguments.write_page:
+        write_into_page(table)
 
 
 if __name__ == "__main__":

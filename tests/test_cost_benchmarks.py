@@ -1,7 +1,7 @@
 """The cost benchmarks' own logic: what one submission is counted as, the floor, the
 pairing of runs, and the table that docs/09a-cost.md shows."""
 
-import re
+import gc
 from collections import Counter
 from types import SimpleNamespace
 
@@ -16,8 +16,10 @@ from benchmarks import telemetry_items
 from benchmarks.form_submission import round_orders, spread, summarise
 from benchmarks.submissions import Run
 from benchmarks.telemetry_items import (
+    COST_PAGE,
     FLASK_SCOPE,
     ITEMS,
+    PAGE_TABLE,
     REQUESTS_SCOPE,
     Made,
     count_one_submission,
@@ -25,8 +27,9 @@ from benchmarks.telemetry_items import (
     items_per_submission,
     markdown_table,
     table_rows,
+    write_into_page,
 )
-from tests.readme import DOCS
+from common.tuning import TUNING_VARIABLE, tune_after_start_up
 
 
 def span(scope: str, kind: SpanKind):
@@ -133,12 +136,9 @@ def test_the_spread_shows_the_median_and_the_extremes():
 
 # --- The table in the docs -------------------------------------------------------------
 
-COST_PAGE = DOCS / "09a-cost.md"
-TABLE = re.compile(r"^\| item \|.*?(?=\n\n|\n$)", re.DOTALL | re.MULTILINE)
-
 
 def documented_table(text: str) -> str:
-    tables = TABLE.findall(text)
+    tables = PAGE_TABLE.findall(text)
     assert len(tables) == 1, "the page shows one table of the items"
     return tables[0]
 
@@ -148,7 +148,7 @@ def reproduce(table: str) -> str:
     costs, counts = {}, Counter()
     by_label = {label: item for item, label in ITEMS.items()}
     for line in table.splitlines()[2:]:
-        label, each, count, _ = (cell.strip() for cell in line.strip("|").split("|"))
+        label, each, count, *_ = (cell.strip() for cell in line.strip("|").split("|"))
         if label in by_label:
             costs[by_label[label]] = float(each)
             counts[by_label[label]] = 0 if count == "-" else int(count)
@@ -165,11 +165,23 @@ def test_a_table_typed_by_hand_or_from_an_older_benchmark_is_refused():
     """The decoys: a floor added up by hand, and a row the benchmark no longer prints."""
     table = documented_table(COST_PAGE.read_text())
     floor_line = table.splitlines()[-1]
-    typed = table.replace(floor_line, "| floor, per submission |  |  | 1700 |")
+    typed = table.replace(floor_line, "| floor, per submission |  |  | 1700 | 100% |")
     assert typed != reproduce(typed)
     older = table.replace(ITEMS["counter"], "counter increment")
     with pytest.raises(AssertionError, match="rows are the benchmark's items"):
         reproduce(older)
+
+
+def test_writing_the_page_replaces_its_table_and_nothing_else(tmp_path):
+    page = tmp_path / "cost.md"
+    before, after = "# Cost\n\nRun it.\n\n", "\n\n**Read it.**\n"
+    page.write_text(before + "| item | old |\n|---|--:|\n| span | 1 |" + after)
+    table = markdown_table(table_rows(dict.fromkeys(ITEMS, 2.0), Counter(span=1)))
+    write_into_page(table, page)
+    assert page.read_text() == before + table + after
+    page.write_text("no table here\n")
+    with pytest.raises(ValueError, match="one table"):
+        write_into_page(table, page)
 
 
 def test_the_table_is_the_one_the_benchmark_prints_to_a_learner(capsys, monkeypatch):
@@ -187,3 +199,25 @@ def test_the_table_is_the_one_the_benchmark_prints_to_a_learner(capsys, monkeypa
     telemetry_items.main()
     printed = capsys.readouterr().out
     assert markdown_table(table_rows(figures["costs_us"], Counter(span=2))) in printed
+
+
+# --- The tuning that `make benchmark` compares ------------------------------------------
+
+
+@pytest.fixture
+def unfrozen():
+    gc.unfreeze()
+    yield
+    gc.unfreeze()  # the rest of the tests run as before
+
+
+def test_tuning_freezes_what_start_up_built(unfrozen, monkeypatch):
+    monkeypatch.delenv(TUNING_VARIABLE, raising=False)
+    tune_after_start_up()
+    assert gc.get_freeze_count() > 0
+
+
+def test_tuning_off_leaves_the_process_as_it_was(unfrozen, monkeypatch):
+    monkeypatch.setenv(TUNING_VARIABLE, "off")
+    tune_after_start_up()
+    assert gc.get_freeze_count() == 0

@@ -25,6 +25,8 @@ def _shared_channel() -> None:
         if key not in channels:
             original(self)
             channels[key] = self._channel
+            # The first exporter to shut down must not close it under the others.
+            channels[key].close = lambda: None
         self._channel = channels[key]
         self._client = self._stub(self._channel)
 
