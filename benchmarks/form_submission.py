@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from benchmarks.submissions import Run, measure, patchable_root
-from benchmarks.telemetry_items import markdown_table, table_rows
+from benchmarks.telemetry_items import collections_line, markdown_table, table_rows
 from common.tuning import TUNING_VARIABLE
 from native.run_stack import running_stack
 
@@ -107,7 +107,8 @@ def main() -> None:
         f"One submission: {items['spans']} spans, {items['measurements']} metric "
         f"measurements, {items['logs']} log record(s). Floor: {floor_ms:.2f} ms of CPU.\n"
     )
-    print(markdown_table(table_rows(items["costs_us"], Counter(items["counts"]))) + "\n")
+    print(markdown_table(table_rows(items["costs_us"], Counter(items["counts"]))))
+    print("\n" + collections_line(items["collections_us"]) + "\n")
 
     runs: dict[str, list[Run]] = {name: [] for name in SCENARIOS}
     with running_stack() as stack, patchable_root() as root:

@@ -1,6 +1,6 @@
 """What each piece of telemetry costs, alone (micro), and the floor it adds up to.
 
-    make benchmark-items       (or: python -m benchmarks.telemetry_items; about 30 s)
+    make benchmark-items       (or: python -m benchmarks.telemetry_items; under a minute)
 
 First it counts what one form submission really makes: the four services run in this
 process, with the workshop's own telemetry set-up (common/telemetry.py) and in-memory
@@ -23,6 +23,7 @@ add to a submission, before any contention between threads and processes.
 
 import argparse
 import contextlib
+import gc
 import io
 import json
 import logging
@@ -30,7 +31,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -70,7 +71,7 @@ from common import telemetry as workshop_telemetry
 from common.sdk_defaults import use_workshop_defaults
 from harness import browser
 
-# The items, in the order the table shows them: key, label, what one costs per.
+# The items, in the order the table shows them, and their labels.
 ITEMS = {
     "span": "span start+end, batch processor",
     "span_encoding": "OTLP encoding, per span",
@@ -194,9 +195,13 @@ def count_one_submission(
     )
 
 
-def one_submission() -> Submission:
-    """Run the four services in this process (under waitress, offline) with the
-    workshop's telemetry set-up and in-memory exporters, and count one submission."""
+@contextlib.contextmanager
+def services_in_this_process() -> Iterator[
+    tuple[Callable[[], None], InMemorySpanExporter, InMemoryLogRecordExporter]
+]:
+    """The four services in this process (under waitress, offline) with the workshop's
+    telemetry set-up and in-memory exporters: yields a function that submits the form,
+    and the exporters."""
     from common.server import create_server
 
     span_exporter, log_exporter = InMemorySpanExporter(), InMemoryLogRecordExporter()
@@ -232,22 +237,67 @@ def one_submission() -> Submission:
         browser.submit(frontend).raise_for_status()
 
     try:
-        return count_one_submission(submit, span_exporter, log_exporter)
+        yield submit, span_exporter, log_exporter
     finally:
         for server in servers:
             server.close()
 
 
+class GarbageCollections:
+    """The time Python's cyclic garbage collector takes, from its own callbacks."""
+
+    def __init__(self):
+        self.seconds, self._started = 0.0, 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    @contextlib.contextmanager
+    def timing(self):
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
+
+
+def collection_us_per_submission(
+    submit: Callable[[], None], exporters, rounds: int = 3, submissions: int = 200
+) -> dict[str, float]:
+    """The garbage collector's time per submission, with everything start-up built
+    collectable, and after gc.freeze() (common/tuning.py): in turn, the least of each."""
+    samples = {"without gc.freeze()": [], "with gc.freeze()": []}
+    for _ in range(rounds):
+        for name in samples:
+            if name == "with gc.freeze()":
+                gc.collect()
+                gc.freeze()
+            with GarbageCollections().timing() as collections:
+                for _ in range(submissions):
+                    submit()
+                    for exporter in exporters:  # as an exporter would, let them go
+                        exporter.clear()
+            gc.unfreeze()
+            samples[name].append(1e6 * collections.seconds / submissions)
+    return {name: min(values) for name, values in samples.items()}
+
+
 # --- What each item costs ------------------------------------------------------------
 
 
-class Nowhere(SpanExporter, LogRecordExporter):
-    """Exports to nowhere: the batch processors still do their work."""
+class SpansToNowhere(SpanExporter):
+    """Exports to nowhere: the batch processor still does its work."""
 
+    def export(self, spans):
+        return SpanExportResult.SUCCESS
+
+
+class LogsToNowhere(LogRecordExporter):
     def export(self, batch):
-        return SpanExportResult.SUCCESS if batch and hasattr(batch[0], "context") else (
-            LogRecordExportResult.SUCCESS
-        )  # fmt: skip
+        return LogRecordExportResult.SUCCESS
 
     def shutdown(self):
         pass
@@ -265,44 +315,41 @@ def cpu_us_per_call(function: Callable[[], object], calls: int) -> float:
     return 1e6 * (time.process_time() - started) / calls
 
 
-def best_of(repeats: int, sample: Callable[[], float]) -> float:
-    """The least of several timings: the machine's other work only ever adds to one."""
-    return min(sample() for _ in range(repeats))
+# A timing: one item's CPU µs per call. A pair of timings, without and with telemetry,
+# for the items that are what telemetry adds to something the service does anyway.
+Timing = Callable[[], float | tuple[float, float]]
 
 
-def difference_us(plain: Callable, instrumented: Callable, calls: int, repeats: int) -> float:
-    """What `instrumented` costs more than `plain`, per call: each timed in turn, so that
-    a busy moment of the machine hits both, and the least of each taken."""
-    plain_us, instrumented_us = [], []
+def least_of_rounds(timings: dict[str, Timing], repeats: int) -> dict[str, float]:
+    """Time every item once a round, `repeats` rounds, and keep each item's least: the
+    machine's other work only ever adds to a timing, and taking the rounds in turn makes
+    a busy moment hit every item alike. For a pair: the least with, less the least
+    without."""
+    samples: dict[str, list] = {key: [] for key in timings}
     for _ in range(repeats):
-        plain_us.append(cpu_us_per_call(plain, calls))
-        instrumented_us.append(cpu_us_per_call(instrumented, calls))
-    return min(instrumented_us) - min(plain_us)
-
-
-def encoding_us(encode: Callable[[list], object], items: list, calls: int, repeats: int) -> float:
-    """OTLP encoding per item, in batches of about EXPORT_BATCH items (the submission's
-    own items, repeated) as the batch processors export them: the Resource and scope
-    are encoded once a batch."""
-    batch = items * max(1, EXPORT_BATCH // len(items))
-    return best_of(
-        repeats, lambda: cpu_us_per_call(lambda: encode(batch).SerializeToString(), calls)
-    ) / len(batch)
+        for key, timing in timings.items():
+            samples[key].append(timing())
+    costs = {}
+    for key, values in samples.items():
+        if isinstance(values[0], tuple):
+            costs[key] = min(v[1] for v in values) - min(v[0] for v in values)
+        else:
+            costs[key] = min(values)
+    return costs
 
 
 def item_costs(submission: Submission, calls: int, repeats: int) -> dict[str, float]:
     """CPU microseconds per item, the SDK set up as the services set it up."""
     resource = workshop_telemetry.build_resource("cost-items", "0")
     tracer_provider = TracerProvider(resource=resource)
-    tracer_provider.add_span_processor(BatchSpanProcessor(Nowhere()))
+    tracer_provider.add_span_processor(BatchSpanProcessor(SpansToNowhere()))
     tracer = tracer_provider.get_tracer("cost-items")
-    views = workshop_telemetry.VIEWS
 
     def meter(exemplar_filter):
         provider = MeterProvider(
             resource=resource,
             metric_readers=[InMemoryMetricReader()],
-            views=views,
+            views=workshop_telemetry.VIEWS,
             exemplar_filter=exemplar_filter,
         )
         return provider, provider.get_meter("cost-items")
@@ -310,43 +357,59 @@ def item_costs(submission: Submission, calls: int, repeats: int) -> dict[str, fl
     meter_provider, with_exemplars = meter(TraceBasedExemplarFilter())
     _, without_exemplars = meter(AlwaysOffExemplarFilter())
     logger_provider = LoggerProvider(resource=resource)
-    logger_provider.add_log_record_processor(BatchLogRecordProcessor(Nowhere()))
-
-    costs = {}
+    logger_provider.add_log_record_processor(BatchLogRecordProcessor(LogsToNowhere()))
     attributes = {"iss.position.source": "sgp4"}
 
     def span():
         with tracer.start_as_current_span("iss.position") as current:
             current.set_attributes({**attributes, "iss.latitude": 1.0, "iss.longitude": 2.0})
 
-    costs["span"] = best_of(repeats, lambda: cpu_us_per_call(span, calls))
+    def in_a_span(function: Callable[[], object]) -> Timing:
+        """Timed inside a sampled span, as in the ISS distance service: the trace-based
+        filter keeps an exemplar, and a log record carries the span's ids."""
 
-    spans, encoding_calls = submission.spans, max(1, calls // EXPORT_BATCH)
-    costs["span_encoding"] = encoding_us(encode_spans, spans, encoding_calls, repeats)
-    with cached_resource_hash():
-        costs["span_encoding_cached_hash"] = encoding_us(
-            encode_spans, spans, encoding_calls, repeats
-        )
+        def timing():
+            with tracer.start_as_current_span("request"):
+                return cpu_us_per_call(function, calls)
 
-    # Inside a sampled span, as in the ISS distance service: the trace-based filter
-    # keeps an exemplar, with the span's trace and span ids.
-    with tracer.start_as_current_span("request"):
-        meters = {"histogram_exemplar": with_exemplars, "histogram": without_exemplars}
-        for key, chosen in meters.items():
-            record = chosen.create_histogram("iss.position.duration", unit="s").record
-            costs[key] = best_of(
-                repeats, lambda r=record: cpu_us_per_call(lambda: r(0.002, attributes), calls)
-            )
-        counter = with_exemplars.create_counter("iss.requests")
-        costs["counter"] = best_of(
-            repeats, lambda: cpu_us_per_call(lambda: counter.add(1, attributes), calls)
-        )
-        costs["log"] = log_record_cost(logger_provider, calls, repeats)
+        return timing
 
-    costs["log_encoding"] = encoding_us(encode_logs, submission.logs, encoding_calls, repeats)
+    def encoding(encode: Callable[[list], object], items: list) -> Timing:
+        """Per item, in batches of about EXPORT_BATCH (the submission's own items,
+        repeated), as the batch processors export them: the Resource and the scope are
+        encoded once a batch."""
+        batch = items * max(1, EXPORT_BATCH // len(items))
+        batches = max(1, calls // len(batch))
 
-    costs["server_hop"] = server_hop_cost(tracer_provider, meter_provider, calls, repeats)
-    costs["client_call"] = client_call_cost(tracer_provider, meter_provider, calls, repeats)
+        def timing():
+            return cpu_us_per_call(lambda: encode(batch).SerializeToString(), batches) / len(batch)
+
+        return timing
+
+    def with_cached_resource_hash(timing: Timing) -> Timing:
+        def timed():
+            with cached_resource_hash():
+                return timing()
+
+        return timed
+
+    histogram = with_exemplars.create_histogram("iss.position.duration", unit="s")
+    plain_histogram = without_exemplars.create_histogram("iss.position.duration", unit="s")
+    counter = with_exemplars.create_counter("iss.requests")
+    span_encoding = encoding(encode_spans, submission.spans)
+    timings = {
+        "span": lambda: cpu_us_per_call(span, calls),
+        "span_encoding": span_encoding,
+        "span_encoding_cached_hash": with_cached_resource_hash(span_encoding),
+        "histogram_exemplar": in_a_span(lambda: histogram.record(0.002, attributes)),
+        "histogram": in_a_span(lambda: plain_histogram.record(0.002, attributes)),
+        "counter": in_a_span(lambda: counter.add(1, attributes)),
+        "log": log_record_timing(logger_provider, in_a_span),
+        "log_encoding": encoding(encode_logs, submission.logs),
+        "server_hop": server_hop_timing(tracer_provider, meter_provider, calls),
+        "client_call": client_call_timing(tracer_provider, meter_provider, calls),
+    }
+    costs = least_of_rounds(timings, repeats)
     tracer_provider.shutdown()
     logger_provider.shutdown()
     return costs
@@ -372,8 +435,8 @@ def cached_resource_hash():
         Resource.__hash__ = original
 
 
-def log_record_cost(provider: LoggerProvider, calls: int, repeats: int) -> float:
-    """What OpenTelemetry's logging handler adds to one logger.info()."""
+def log_record_timing(provider: LoggerProvider, in_a_span) -> Timing:
+    """One logger.info() without and with OpenTelemetry's logging handler."""
     loggers = {}
     for name, handler in (
         ("plain", logging.NullHandler()),
@@ -385,15 +448,14 @@ def log_record_cost(provider: LoggerProvider, calls: int, repeats: int) -> float
         logger.addHandler(handler)
 
     message = "ISS position computed with %s from a TLE %d days old"
-
-    def info(logger):
-        return partial(logger.info, message, "SGP4", 81)
-
-    return difference_us(info(loggers["plain"]), info(loggers["otel"]), calls, repeats)
+    plain = in_a_span(partial(loggers["plain"].info, message, "SGP4", 81))
+    otel = in_a_span(partial(loggers["otel"].info, message, "SGP4", 81))
+    return lambda: (plain(), otel())
 
 
-def server_hop_cost(tracer_provider, meter_provider, calls: int, repeats: int) -> float:
-    """What FlaskInstrumentor adds to one request, its span and metrics included."""
+def server_hop_timing(tracer_provider, meter_provider, calls: int) -> Timing:
+    """One request to a Flask app without and with FlaskInstrumentor (its span and
+    metrics included)."""
 
     def app() -> Flask:
         flask_app = Flask("cost-items")
@@ -415,10 +477,8 @@ def server_hop_cost(tracer_provider, meter_provider, calls: int, repeats: int) -
 
         return call
 
-    try:
-        return difference_us(request(plain), request(instrumented), calls, repeats)
-    finally:
-        FlaskInstrumentor().uninstrument_app(instrumented)
+    without, with_instrumentation = request(plain), request(instrumented)
+    return lambda: (cpu_us_per_call(without, calls), cpu_us_per_call(with_instrumentation, calls))
 
 
 class Canned(requests.adapters.BaseAdapter):
@@ -434,8 +494,9 @@ class Canned(requests.adapters.BaseAdapter):
         pass
 
 
-def client_call_cost(tracer_provider, meter_provider, calls: int, repeats: int) -> float:
-    """What RequestsInstrumentor adds to one outgoing call, its span and metrics included."""
+def client_call_timing(tracer_provider, meter_provider, calls: int) -> Timing:
+    """One outgoing call without and with RequestsInstrumentor (its span and metrics
+    included)."""
     session = requests.Session()
     session.mount("http://upstream.test/", Canned())
 
@@ -445,13 +506,16 @@ def client_call_cost(tracer_provider, meter_provider, calls: int, repeats: int) 
     instrumentor = RequestsInstrumentor()
     # The workshop's set-up (counting a submission) has instrumented requests already.
     instrumentor.uninstrument()
-    plain_us, instrumented_us = [], []
-    for _ in range(repeats):
-        plain_us.append(cpu_us_per_call(call, calls))
+
+    def timing():
+        plain = cpu_us_per_call(call, calls)
         instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
-        instrumented_us.append(cpu_us_per_call(call, calls))
-        instrumentor.uninstrument()
-    return min(instrumented_us) - min(plain_us)
+        try:
+            return plain, cpu_us_per_call(call, calls)
+        finally:
+            instrumentor.uninstrument()
+
+    return timing
 
 
 # --- The table ----------------------------------------------------------------------
@@ -501,9 +565,12 @@ def markdown_table(rows: Iterable[Sequence[str]]) -> str:
 def measure(calls: int = 2000, repeats: int = 5) -> dict:
     """Count one submission's items, time each, and return all the figures."""
     use_workshop_defaults()
-    submission = one_submission()
+    with services_in_this_process() as (submit, span_exporter, log_exporter):
+        submission = count_one_submission(submit, span_exporter, log_exporter)
+        collections = collection_us_per_submission(submit, [span_exporter, log_exporter])
     costs = item_costs(submission, calls, repeats)
     return {
+        "collections_us": collections,
         "counts": dict(submission.counts),
         "spans": len(submission.spans),
         "measurements": len(submission.measurements),
@@ -513,10 +580,18 @@ def measure(calls: int = 2000, repeats: int = 5) -> dict:
     }
 
 
+def collections_line(collections_us: dict[str, float]) -> str:
+    """The garbage collector's time, which the floor leaves out: telemetry's objects
+    make it run more often."""
+    return "Garbage collection per submission (the four services in one process): " + ", ".join(
+        f"{us:.0f} µs {name}" for name, us in collections_us.items()
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="calls per timing")
-    parser.add_argument("--repeats", type=int, default=5, help="timings per item (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="timings per item (the least)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--write-page", action="store_true", help=f"also put the table into {COST_PAGE.name}"
@@ -532,6 +607,7 @@ def main() -> None:
     )
     table = markdown_table(table_rows(figures["costs_us"], Counter(figures["counts"])))
     print(table)
+    print("\n" + collections_line(figures["collections_us"]))
     if arguments.write_page:
         write_into_page(table)
 

@@ -192,6 +192,7 @@ def test_the_table_is_the_one_the_benchmark_prints_to_a_learner(capsys, monkeypa
         "measurements": 18,
         "logs": 1,
         "costs_us": dict.fromkeys(ITEMS, 10.0),
+        "collections_us": {"without gc.freeze()": 300.0, "with gc.freeze()": 150.0},
         "floor_us": 20.0,
     }
     monkeypatch.setattr(telemetry_items, "measure", lambda calls, repeats: figures)
@@ -221,3 +222,22 @@ def test_tuning_off_leaves_the_process_as_it_was(unfrozen, monkeypatch):
     monkeypatch.setenv(TUNING_VARIABLE, "off")
     tune_after_start_up()
     assert gc.get_freeze_count() == 0
+
+
+def test_each_item_keeps_its_least_timing_and_a_pair_its_least_difference():
+    calls = []
+    plain_then_with = iter([(10.0, 30.0), (8.0, 31.0), (12.0, 26.0)])
+    single = iter([5.0, 3.0, 4.0])
+
+    def pair():
+        calls.append("pair")
+        return next(plain_then_with)
+
+    def alone():
+        calls.append("alone")
+        return next(single)
+
+    costs = telemetry_items.least_of_rounds({"pair": pair, "alone": alone}, repeats=3)
+    assert costs == {"pair": 26.0 - 8.0, "alone": 3.0}
+    # Round by round, every item in turn: a busy moment hits each alike.
+    assert calls == ["pair", "alone"] * 3
