@@ -1,16 +1,16 @@
 """What telemetry costs a form submission, the whole path (macro), against its floor.
 
     make benchmark      (or: python -m benchmarks.form_submission; about 4 minutes)
-    python -m benchmarks.form_submission --requests 200 --rounds 1     # about a minute
+    python -m benchmarks.form_submission --requests 200 --rounds 1     # under 2 minutes
 
 The native platform runs throughout (make stack's collector, Prometheus, Jaeger and
 VictoriaLogs), as on a learner's laptop. Each run starts the four services as real
-processes (waitress, offline data) and submits the form from several threads at once,
+processes (waitress, offline data) and submits the form from three threads at once,
 and measures the CPU time the four processes use per submission (from /proc):
 
 - OTEL_SDK_DISABLED=true: no telemetry at all;
-- telemetry, before: the SDK as the workshop sets it up, the tuning levers off;
-- telemetry, after: with the tuning levers of common/tuning.py on;
+- telemetry, before: the SDK as the workshop sets it up, WORKSHOP_TUNING=off;
+- telemetry, after: as the services run, with common/tuning.py's gc.freeze();
 - after + upstream patch: also with a change the SDK does not have yet (a cached
   Resource hash), patched into the services for this measurement only.
 
