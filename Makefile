@@ -51,7 +51,7 @@ test-fast: $(VENV)/.dev ## Lint, and run the unit tests only: in under a minute
 backends: $(VENV)/.runtime ## Build the native platform (needs Go, and Node.js for Prometheus' UI); fetch Zipkin
 	$(VENV_PYTHON) native/build_backends.py
 
-benchmark: $(VENV)/.dev backends ## What telemetry costs a form submission, the whole path, against its floor (~5 min)
+benchmark: $(VENV)/.dev backends ## What telemetry costs a form submission, the whole path, against its floor (~4 min)
 	$(VENV_PYTHON) -m benchmarks.form_submission
 
 benchmark-items: $(VENV)/.dev ## What each span, metric record and log record costs, and the floor (~1 min)
