@@ -21,7 +21,7 @@ PIP_SOURCE := $(if $(wildcard $(KIT_DIR)/wheels/*.whl),--no-index --find-links $
 GRAFANA_PARSERS := tests/grafana_parsers/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help run stack test test-fast backends benchmark profile stack-latency footprint checkout \
+.PHONY: help run stack test test-fast backends benchmark benchmark-items profile stack-latency footprint checkout \
 	solution status check load zero-code kit alerts room diagram screenshots update-tle fault \
 	outdated zero-code-tree
 
@@ -51,8 +51,11 @@ test-fast: $(VENV)/.dev ## Lint, and run the unit tests only: in under a minute
 backends: $(VENV)/.runtime ## Build the native platform (needs Go, and Node.js for Prometheus' UI); fetch Zipkin
 	$(VENV_PYTHON) native/build_backends.py
 
-benchmark: $(VENV)/.dev ## Measure form submissions with telemetry on, off, and the collector down
-	$(VENV_PYTHON) benchmarks/form_submission.py
+benchmark: $(VENV)/.dev backends ## What telemetry costs a form submission, the whole path, against its floor (~4 min)
+	$(VENV_PYTHON) -m benchmarks.form_submission
+
+benchmark-items: $(VENV)/.dev ## What each span, metric record and log record costs, and the floor (~1 min)
+	$(VENV_PYTHON) -m benchmarks.telemetry_items
 
 profile: $(VENV)/.dev backends ## Profile the services under load: where telemetry's CPU goes (Linux)
 	$(VENV_PYTHON) benchmarks/profile_services.py

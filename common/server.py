@@ -27,6 +27,7 @@ from common import settings
 from common.http import MAX_BODY_BYTES, MAX_HEADER_BYTES, error_response
 from common.security import SECURITY_HEADERS
 from common.services import HEALTH_PATH, SERVICES, service
+from common.tuning import tune_after_start_up
 
 SETTINGS = {
     # Request threads: a request that waits for an upstream holds one. (Health checks
@@ -196,6 +197,7 @@ def main() -> None:
     except settings.SettingError as error:
         sys.exit(f"{arguments.service}: {error}")  # no traceback: the message says it all
     server = create_server(app, f"{arguments.host}:{port}")
+    tune_after_start_up()  # garbage collection kept off what start-up built (common/tuning.py)
     logging.basicConfig()  # as waitress.serve() does; a no-op once telemetry set logging up
     server.print_listen("Serving on http://{}:{}")
     server.run()

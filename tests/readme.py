@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 SECTION_PAGE = re.compile(r"(\d\d)-[\w-]+\.md")
+# An aside after a section, docs/NNa-name.md: read after section NN, with nothing to type.
+ASIDE_PAGE = re.compile(r"(\d\d)[a-z]-[\w-]+\.md")
 # The pages beside the sections, in the order the README lists them.
 BEFORE_SECTIONS = ("introduction.md", "tour.md")
 AFTER_SECTIONS = ("facilitators.md", "troubleshooting.md", "configuration.md", "maintainers.md")
@@ -25,12 +27,26 @@ def section_pages() -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
+def aside_pages() -> dict[int, list[Path]]:
+    """docs/NNa-name.md, the asides, by the section they follow."""
+    found: dict[int, list[Path]] = {}
+    for page in sorted(DOCS.glob("*.md")):
+        if match := ASIDE_PAGE.fullmatch(page.name):
+            found.setdefault(int(match[1]), []).append(page)
+    return found
+
+
 def pages() -> list[Path]:
-    """Every page, in reading order: the README, then docs/."""
+    """Every page, in reading order: the README, then docs/ (each aside after its section)."""
+    asides = aside_pages()
     return [
         README,
         *(DOCS / name for name in BEFORE_SECTIONS),
-        *section_pages().values(),
+        *(
+            page
+            for number, section in section_pages().items()
+            for page in (section, *asides.get(number, ()))
+        ),
         *(DOCS / name for name in AFTER_SECTIONS),
     ]
 
