@@ -21,7 +21,6 @@ ptrace). It is a measurement, not a test.
 
 import argparse
 import collections
-import os
 import re
 import subprocess
 import sys
@@ -32,25 +31,24 @@ from pathlib import Path
 
 import requests
 
+from benchmarks.submissions import PLACES, usage
 from harness.browser import free_ports
 from native.run_services import start_services
 from native.run_stack import running_stack
 
-PLACES = ["Paris", "Tokyo", "Nairobi", "Lima"]
 TELEMETRY_CODE = re.compile(r"site-packages/(opentelemetry|grpc|google/protobuf)/")
 FRAME = re.compile(r"(?P<function>.*) \((?P<path>.*):\d+\)")
 WRAPPERS = ("_rewrapped_app", "_instrument.<locals>.instrumented_send")
 # py-spy --threads puts the thread first: "thread (1234): waitress-3". The number after
 # the name tells threads of one kind apart; they are counted together.
 THREAD = re.compile(r"thread \(\d+\)(?:: (?P<name>.*?))?(?:[-_]\d+)?$")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 RATE = 100  # py-spy's samples a second
 
 
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    used = usage(pid)
+    return used.user + used.system
 
 
 def load(url: str, stop: threading.Event, counter: list[int]) -> None:
