@@ -1,6 +1,6 @@
 """What each piece of telemetry costs, alone (micro), and the floor it adds up to.
 
-    make benchmark-items       (or: python -m benchmarks.telemetry_items; under a minute)
+    make benchmark-items       (or: python -m benchmarks.telemetry_items; about 3 minutes)
 
 First it counts what one form submission really makes: the four services run in this
 process, with the workshop's own telemetry set-up (common/telemetry.py) and in-memory
@@ -14,11 +14,22 @@ set it up (batch processors, exemplars, the workshop's Views), exporting to nowh
 - a counter add;
 - a log record through OpenTelemetry's logging handler, and its OTLP encoding;
 - the Flask instrumentation, per server hop (its span and metrics included);
-- the requests instrumentation, per client call (its span and metrics included).
+- the requests instrumentation, per client call (its span and metrics included);
+
+- a feature flag's evaluation event (OpenFeature's TracingHook, section 8).
 
 The floor is what one submission's items cost, added up: the least CPU telemetry can
 add to a submission, before any contention between threads and processes.
-`make benchmark` (benchmarks/form_submission.py) compares the whole path with it.
+
+Each item is timed twice. Hot: back to back, a few thousand times, so that the CPU's
+caches hold everything it needs, as no service ever has it. Cold: with other work run
+before each call, off the clock, as between two requests of a service: another form
+submission through the four services, and as much memory copied as the CPU's largest
+cache holds (the collector's, the backends' and the load's data). The code the
+instrumentations wrap (a Flask request, a requests call, a logger call, a flag
+evaluation) is timed both ways too: cold, the application's own code slows down as
+much as telemetry's. `make benchmark` (benchmarks/form_submission.py) compares the
+whole path with both floors.
 """
 
 import argparse
@@ -38,6 +49,7 @@ from pathlib import Path
 
 import requests
 from flask import Flask
+from openfeature import api as openfeature
 from opentelemetry import _logs, trace
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
@@ -67,6 +79,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from werkzeug.test import EnvironBuilder
 
+from common import faults
 from common import telemetry as workshop_telemetry
 from common.sdk_defaults import use_workshop_defaults
 from harness import browser
@@ -83,9 +96,13 @@ ITEMS = {
     "log_encoding": "OTLP encoding, per log record",
     "server_hop": "Flask instrumentation, per server hop",
     "client_call": "requests instrumentation, per client call",
+    "flag_evaluation": "feature flag evaluation event (OpenFeature hook)",
 }
 FLASK_SCOPE = "opentelemetry.instrumentation.flask"
 REQUESTS_SCOPE = "opentelemetry.instrumentation.requests"
+# The event OpenFeature's TracingHook adds to the current span for each evaluation of a
+# fault's flag (section 8; common/telemetry.py adds the hook).
+FLAG_EVALUATION_EVENT = "feature_flag.evaluation"
 # The instrumentations' own metrics are in their per-hop and per-call cost.
 INSTRUMENTATION_SCOPES = {FLASK_SCOPE, REQUESTS_SCOPE}
 # About how many spans a batch processor exports at once here: a service makes 100 to
@@ -108,11 +125,13 @@ def items_per_submission(spans: Sequence, measurements: Sequence[Made], logs: in
     """How many of each costed item one submission made.
 
     The instrumentations' spans become server hops and client calls (their metrics
-    come with them); every span is encoded once; other measurements are histogram
-    records (with an exemplar: they are recorded inside a sampled span) or counter adds.
+    come with them); every span is encoded once, and carries an event for each feature
+    flag evaluated in it; other measurements are histogram records (with an exemplar:
+    they are recorded inside a sampled span) or counter adds.
     """
     counts = Counter()
     for span in spans:
+        counts["flag_evaluation"] += sum(e.name == FLAG_EVALUATION_EVENT for e in span.events)
         scope = span.instrumentation_scope.name
         if scope == FLASK_SCOPE and span.kind == SpanKind.SERVER:
             counts["server_hop"] += 1
@@ -306,13 +325,25 @@ class LogsToNowhere(LogRecordExporter):
         return True
 
 
-def cpu_us_per_call(function: Callable[[], object], calls: int) -> float:
-    """CPU microseconds per call of `function`, this process's threads included (the
-    batch processors' threads do part of the work)."""
-    started = time.process_time()
+def cpu_us_per_call(
+    function: Callable[[], object], calls: int, between: Callable[[], object] | None = None
+) -> float:
+    """CPU microseconds per call of `function`: back to back (hot), this process's
+    threads included (the batch processors' threads do part of the work); or cold, with
+    `between` run before each call and left off the clock. Cold, only this thread's time
+    counts: the threads that `between` woke may still be finishing their work."""
+    if between is None:
+        started = time.process_time()
+        for _ in range(calls):
+            function()
+        return 1e6 * (time.process_time() - started) / calls
+    used = 0
     for _ in range(calls):
+        between()
+        started = time.thread_time_ns()
         function()
-    return 1e6 * (time.process_time() - started) / calls
+        used += time.thread_time_ns() - started
+    return used / 1000 / calls
 
 
 # A timing: one item's CPU µs per call. A pair of timings, without and with telemetry,
@@ -320,11 +351,13 @@ def cpu_us_per_call(function: Callable[[], object], calls: int) -> float:
 Timing = Callable[[], float | tuple[float, float]]
 
 
-def least_of_rounds(timings: dict[str, Timing], repeats: int) -> dict[str, float]:
+def least_of_rounds(
+    timings: dict[str, Timing], repeats: int, bases: dict[str, float] | None = None
+) -> dict[str, float]:
     """Time every item once a round, `repeats` rounds, and keep each item's least: the
     machine's other work only ever adds to a timing, and taking the rounds in turn makes
     a busy moment hit every item alike. For a pair: the least with, less the least
-    without."""
+    without (which goes into `bases`, if given: what the code telemetry wraps costs)."""
     samples: dict[str, list] = {key: [] for key in timings}
     for _ in range(repeats):
         for key, timing in timings.items():
@@ -333,13 +366,22 @@ def least_of_rounds(timings: dict[str, Timing], repeats: int) -> dict[str, float
     for key, values in samples.items():
         if isinstance(values[0], tuple):
             costs[key] = min(v[1] for v in values) - min(v[0] for v in values)
+            if bases is not None:
+                bases[key] = min(v[0] for v in values)
         else:
             costs[key] = min(values)
     return costs
 
 
-def item_costs(submission: Submission, calls: int, repeats: int) -> dict[str, float]:
-    """CPU microseconds per item, the SDK set up as the services set it up."""
+def item_costs(
+    submission: Submission,
+    calls: int,
+    repeats: int,
+    between: Callable[[], object] | None = None,
+    bases: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """CPU microseconds per item, the SDK set up as the services set it up: hot, or
+    cold with `between` run before each call (cpu_us_per_call)."""
     resource = workshop_telemetry.build_resource("cost-items", "0")
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(SpansToNowhere()))
@@ -370,7 +412,7 @@ def item_costs(submission: Submission, calls: int, repeats: int) -> dict[str, fl
 
         def timing():
             with tracer.start_as_current_span("request"):
-                return cpu_us_per_call(function, calls)
+                return cpu_us_per_call(function, calls, between)
 
         return timing
 
@@ -381,8 +423,11 @@ def item_costs(submission: Submission, calls: int, repeats: int) -> dict[str, fl
         batch = items * max(1, EXPORT_BATCH // len(items))
         batches = max(1, calls // len(batch))
 
+        def encode_batch():
+            return encode(batch).SerializeToString()
+
         def timing():
-            return cpu_us_per_call(lambda: encode(batch).SerializeToString(), batches) / len(batch)
+            return cpu_us_per_call(encode_batch, batches, between) / len(batch)
 
         return timing
 
@@ -398,7 +443,7 @@ def item_costs(submission: Submission, calls: int, repeats: int) -> dict[str, fl
     counter = with_exemplars.create_counter("iss.requests")
     span_encoding = encoding(encode_spans, submission.spans)
     timings = {
-        "span": lambda: cpu_us_per_call(span, calls),
+        "span": lambda: cpu_us_per_call(span, calls, between),
         "span_encoding": span_encoding,
         "span_encoding_cached_hash": with_cached_resource_hash(span_encoding),
         "histogram_exemplar": in_a_span(lambda: histogram.record(0.002, attributes)),
@@ -406,10 +451,11 @@ def item_costs(submission: Submission, calls: int, repeats: int) -> dict[str, fl
         "counter": in_a_span(lambda: counter.add(1, attributes)),
         "log": log_record_timing(logger_provider, in_a_span),
         "log_encoding": encoding(encode_logs, submission.logs),
-        "server_hop": server_hop_timing(tracer_provider, meter_provider, calls),
-        "client_call": client_call_timing(tracer_provider, meter_provider, calls),
+        "server_hop": server_hop_timing(tracer_provider, meter_provider, calls, between),
+        "client_call": client_call_timing(tracer_provider, meter_provider, calls, between),
+        "flag_evaluation": flag_evaluation_timing(tracer, calls, between),
     }
-    costs = least_of_rounds(timings, repeats)
+    costs = least_of_rounds(timings, repeats, bases)
     tracer_provider.shutdown()
     logger_provider.shutdown()
     return costs
@@ -453,20 +499,26 @@ def log_record_timing(provider: LoggerProvider, in_a_span) -> Timing:
     return lambda: (plain(), otel())
 
 
-def server_hop_timing(tracer_provider, meter_provider, calls: int) -> Timing:
+CALLERS_TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def server_hop_timing(tracer_provider, meter_provider, calls: int, between=None) -> Timing:
     """One request to a Flask app without and with FlaskInstrumentor (its span and
     metrics included)."""
 
     def app() -> Flask:
         flask_app = Flask("cost-items")
-        flask_app.add_url_rule("/", "index", lambda: "ok")
+        flask_app.add_url_rule("/", "locate", lambda: {"latitude": 48.86, "longitude": 2.35})
         return flask_app
 
     plain, instrumented = app(), app()
     FlaskInstrumentor().instrument_app(
         instrumented, tracer_provider=tracer_provider, meter_provider=meter_provider
     )
-    environ = EnvironBuilder(path="/", method="GET").get_environ()
+    # As the gateway calls a backend: a query, the caller's trace context, a JSON answer.
+    environ = EnvironBuilder(
+        path="/", query_string="location=Paris", headers={"traceparent": CALLERS_TRACEPARENT}
+    ).get_environ()
 
     def request(flask_app: Flask):
         def call():
@@ -478,7 +530,30 @@ def server_hop_timing(tracer_provider, meter_provider, calls: int) -> Timing:
         return call
 
     without, with_instrumentation = request(plain), request(instrumented)
-    return lambda: (cpu_us_per_call(without, calls), cpu_us_per_call(with_instrumentation, calls))
+    return lambda: (
+        cpu_us_per_call(without, calls, between),
+        cpu_us_per_call(with_instrumentation, calls, between),
+    )
+
+
+def flag_evaluation_timing(tracer, calls: int, between=None) -> Timing:
+    """One evaluation of a fault's flag, in a span, without and with the hooks that
+    common/telemetry.py added (TracingHook: the span's feature_flag.evaluation event)."""
+
+    def evaluate():
+        with tracer.start_as_current_span("request"):
+            faults.is_on("iss-errors")
+
+    def timing():
+        hooks = openfeature.get_hooks()
+        openfeature.clear_hooks()
+        try:
+            plain = cpu_us_per_call(evaluate, calls, between)
+        finally:
+            openfeature.add_hooks(hooks)
+        return plain, cpu_us_per_call(evaluate, calls, between)
+
+    return timing
 
 
 class Canned(requests.adapters.BaseAdapter):
@@ -494,7 +569,7 @@ class Canned(requests.adapters.BaseAdapter):
         pass
 
 
-def client_call_timing(tracer_provider, meter_provider, calls: int) -> Timing:
+def client_call_timing(tracer_provider, meter_provider, calls: int, between=None) -> Timing:
     """One outgoing call without and with RequestsInstrumentor (its span and metrics
     included)."""
     session = requests.Session()
@@ -508,10 +583,10 @@ def client_call_timing(tracer_provider, meter_provider, calls: int) -> Timing:
     instrumentor.uninstrument()
 
     def timing():
-        plain = cpu_us_per_call(call, calls)
+        plain = cpu_us_per_call(call, calls, between)
         instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
         try:
-            return plain, cpu_us_per_call(call, calls)
+            return plain, cpu_us_per_call(call, calls, between)
         finally:
             instrumentor.uninstrument()
 
@@ -520,24 +595,36 @@ def client_call_timing(tracer_provider, meter_provider, calls: int) -> Timing:
 
 # --- The table ----------------------------------------------------------------------
 
-HEADER = ("item", "µs each", "per submission", "µs per submission", "share of the floor")
+HEADER = (
+    "item",
+    "µs each",
+    "µs each, cold",
+    "per submission",
+    "µs per submission",
+    "µs per submission, cold",
+    "share of the floor",
+)
 
 
-def table_rows(costs_us: dict[str, float], counts: Counter) -> list[tuple[str, ...]]:
-    """One row per item, then the floor. The sums are of the costs as shown (to 0.1 µs),
-    so that the table adds up as printed."""
+def table_rows(
+    costs_us: dict[str, float], cold_us: dict[str, float], counts: Counter
+) -> list[tuple[str, ...]]:
+    """One row per item, then the floor, hot and cold. The sums are of the costs as
+    shown (to 0.1 µs), so that the table adds up as printed."""
     shown = {item: round(costs_us[item], 1) for item in ITEMS}
-    floor = floor_us(counts, shown)
+    shown_cold = {item: round(cold_us[item], 1) for item in ITEMS}
+    floor, cold_floor = floor_us(counts, shown), floor_us(counts, shown_cold)
     rows = []
     for item, label in ITEMS.items():
+        each = (f"{shown[item]:.1f}", f"{shown_cold[item]:.1f}")
         count = counts.get(item, 0)
         if count:
-            cost = count * shown[item]
+            cost, cold = count * shown[item], count * shown_cold[item]
             share = f"{cost / floor:.0%}" if floor else "-"
-            rows.append((label, f"{shown[item]:.1f}", str(count), f"{cost:.0f}", share))
+            rows.append((label, *each, str(count), f"{cost:.0f}", f"{cold:.0f}", share))
         else:
-            rows.append((label, f"{shown[item]:.1f}", "-", "-", "-"))
-    rows.append(("floor, per submission", "", "", f"{floor:.0f}", "100%"))
+            rows.append((label, *each, "-", "-", "-", "-"))
+    rows.append(("floor, per submission", "", "", "", f"{floor:.0f}", f"{cold_floor:.0f}", "100%"))
     return rows
 
 
@@ -557,18 +644,55 @@ def write_into_page(table: str, page: Path = COST_PAGE) -> None:
 
 def markdown_table(rows: Iterable[Sequence[str]]) -> str:
     """The table, as Markdown: what docs/09a-cost.md shows, and what a learner gets."""
-    lines = ["| " + " | ".join(HEADER) + " |", "|---|--:|--:|--:|--:|"]
+    lines = ["| " + " | ".join(HEADER) + " |", "|---" + "|--:" * (len(HEADER) - 1) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def measure(calls: int = 2000, repeats: int = 5) -> dict:
-    """Count one submission's items, time each, and return all the figures."""
+def largest_cache_bytes() -> int:
+    """This CPU's largest cache, in bytes, as Linux describes it (32 MiB elsewhere)."""
+    units = {"K": 2**10, "M": 2**20}
+    sizes = []
+    for size_file in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*/size"):
+        text = size_file.read_text().strip()
+        sizes.append(int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text))
+    return max(sizes, default=32 * 2**20)
+
+
+class OtherWork:
+    """What runs on the cores between two requests of one service as deployed, and
+    leaves the caches cold for the next: the rest of a submission, through the other
+    services' code, and other processes (the collector, the backends, the load) with
+    data of their own, here as much memory copied as the largest cache holds."""
+
+    def __init__(self, another_submission: Callable[[], None]):
+        self._another_submission = another_submission
+        size = largest_cache_bytes()
+        self._source, self._copy = bytearray(size), bytearray(size)
+
+    def __call__(self) -> None:
+        self._another_submission()
+        self._copy[:] = self._source
+
+
+def measure(calls: int = 2000, repeats: int = 5, cold_calls: int = 100) -> dict:
+    """Count one submission's items, time each hot and cold, and return all the figures."""
     use_workshop_defaults()
     with services_in_this_process() as (submit, span_exporter, log_exporter):
         submission = count_one_submission(submit, span_exporter, log_exporter)
         collections = collection_us_per_submission(submit, [span_exporter, log_exporter])
-    costs = item_costs(submission, calls, repeats)
+
+        def another_submission() -> None:
+            """What runs between two requests of a service: the rest of a submission."""
+            submit()
+            span_exporter.clear()
+            log_exporter.clear()
+
+        wrapped_hot, wrapped_cold = {}, {}
+        costs = item_costs(submission, calls, repeats, bases=wrapped_hot)
+        other_work = OtherWork(another_submission)
+        cold_repeats = min(repeats, 3)  # each cold call costs a submission more
+        cold = item_costs(submission, cold_calls, cold_repeats, other_work, wrapped_cold)
     return {
         "collections_us": collections,
         "counts": dict(submission.counts),
@@ -577,6 +701,10 @@ def measure(calls: int = 2000, repeats: int = 5) -> dict:
         "logs": len(submission.logs),
         "costs_us": costs,
         "floor_us": floor_us(submission.counts, costs),
+        "cold_costs_us": cold,
+        "cold_floor_us": floor_us(submission.counts, cold),
+        # What the code that the instrumentations wrap costs alone, hot and cold.
+        "wrapped_us": {item: [wrapped_hot[item], wrapped_cold[item]] for item in wrapped_hot},
     }
 
 
@@ -588,16 +716,41 @@ def collections_line(collections_us: dict[str, float]) -> str:
     )
 
 
+# What the instrumentations wrap, by the item that wraps it.
+WRAPPED = {
+    "server_hop": "a Flask request",
+    "client_call": "a requests call",
+    "log": "a logger.info()",
+    "flag_evaluation": "a flag evaluation",
+}
+
+
+def cold_lines(figures: dict) -> list[str]:
+    """The floor hot and cold, and the same for the code telemetry wraps: the caches
+    slow down the application's own code as much as telemetry's."""
+    hot, cold = figures["floor_us"], figures["cold_floor_us"]
+    wrapped = ", ".join(
+        f"{WRAPPED[item]} {hot_us:.0f} -> {cold_us:.0f} µs (x{cold_us / hot_us:.1f})"
+        for item, (hot_us, cold_us) in figures["wrapped_us"].items()
+    )
+    return [
+        f"Floor: {hot / 1000:.2f} ms hot (each item back to back), {cold / 1000:.2f} ms "
+        f"cold (other work in between, as deployed): x{cold / hot:.1f}.",
+        f"The code telemetry wraps, alone, hot -> cold: {wrapped}.",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="calls per timing")
     parser.add_argument("--repeats", type=int, default=5, help="timings per item (the least)")
+    parser.add_argument("--cold-calls", type=int, default=100, help="calls per cold timing")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--write-page", action="store_true", help=f"also put the table into {COST_PAGE.name}"
     )
     arguments = parser.parse_args()
-    figures = measure(arguments.calls, arguments.repeats)
+    figures = measure(arguments.calls, arguments.repeats, arguments.cold_calls)
     if arguments.json:
         print(json.dumps(figures))
         return
@@ -605,9 +758,10 @@ def main() -> None:
         f"One form submission makes {figures['spans']} spans, {figures['measurements']} "
         f"metric measurements and {figures['logs']} log record(s).\n"
     )
-    table = markdown_table(table_rows(figures["costs_us"], Counter(figures["counts"])))
+    counts = Counter(figures["counts"])
+    table = markdown_table(table_rows(figures["costs_us"], figures["cold_costs_us"], counts))
     print(table)
-    print("\n" + collections_line(figures["collections_us"]))
+    print("", *cold_lines(figures), collections_line(figures["collections_us"]), sep="\n")
     if arguments.write_page:
         write_into_page(table)
 
