@@ -51,10 +51,10 @@ test-fast: $(VENV)/.dev ## Lint, and run the unit tests only: in under a minute
 backends: $(VENV)/.runtime ## Build the native platform (needs Go, and Node.js for Prometheus' UI); fetch Zipkin
 	$(VENV_PYTHON) native/build_backends.py
 
-benchmark: $(VENV)/.dev backends ## What telemetry costs a form submission, the whole path, against its floor, hot and cold (~6 min)
+benchmark: $(VENV)/.dev backends ## What telemetry costs a form submission, the whole path, against its floor, hot and cold (~5 min)
 	$(VENV_PYTHON) -m benchmarks.form_submission
 
-benchmark-items: $(VENV)/.dev ## What each span, metric record and log record costs, hot and cold, and the floor (~3 min)
+benchmark-items: $(VENV)/.dev ## What each span, metric record and log record costs, hot and cold, and the floor (~2 min)
 	$(VENV_PYTHON) -m benchmarks.telemetry_items
 
 profile: $(VENV)/.dev backends ## Profile the services under load: where telemetry's CPU goes (Linux)

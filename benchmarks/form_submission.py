@@ -1,6 +1,6 @@
 """What telemetry costs a form submission, the whole path (macro), against its floor.
 
-    make benchmark      (or: python -m benchmarks.form_submission; about 6 minutes)
+    make benchmark      (or: python -m benchmarks.form_submission; about 5 minutes)
     python -m benchmarks.form_submission --requests 200 --rounds 1     # under 2 minutes
 
 The native platform runs throughout (make stack's collector, Prometheus, Jaeger and
@@ -100,9 +100,10 @@ def verdict(goal_ms: float, cold_floor_ms: float, after_ms: float) -> str:
         f"Of telemetry's {after_ms:.2f} ms, {cold_floor_ms:.2f} ms is the floor's own items "
         f"with the caches cold, as they run in a service among other processes"
         + (" (above the goal by itself)" if cold_floor_ms > goal_ms else "")
-        + f"; the other {max(after_ms - cold_floor_ms, 0):.2f} ms is what the floor leaves "
-        "out (the exports to the collector, the metric readers' collections, the garbage "
-        "collector) and the threads and processes taking turns on the cores: make profile."
+        + f"; the other {max(after_ms - cold_floor_ms, 0):.2f} ms is the application's own "
+        "code running slower beside telemetry, and what the floor leaves out (the exports "
+        "to the collector, the garbage collector, the threads taking turns on the cores): "
+        "make profile splits it."
     )
 
 

@@ -1,6 +1,6 @@
 """What each piece of telemetry costs, alone (micro), and the floor it adds up to.
 
-    make benchmark-items       (or: python -m benchmarks.telemetry_items; about 3 minutes)
+    make benchmark-items       (or: python -m benchmarks.telemetry_items; about 2 minutes)
 
 First it counts what one form submission really makes: the four services run in this
 process, with the workshop's own telemetry set-up (common/telemetry.py) and in-memory
@@ -39,6 +39,7 @@ import io
 import json
 import logging
 import re
+import statistics
 import threading
 import time
 from collections import Counter
@@ -331,19 +332,21 @@ def cpu_us_per_call(
     """CPU microseconds per call of `function`: back to back (hot), this process's
     threads included (the batch processors' threads do part of the work); or cold, with
     `between` run before each call and left off the clock. Cold, only this thread's time
-    counts: the threads that `between` woke may still be finishing their work."""
+    counts (the threads that `between` woke may still be finishing their work), and the
+    median call's: a call that the kernel or the garbage collector interrupted is not
+    the item's cost."""
     if between is None:
         started = time.process_time()
         for _ in range(calls):
             function()
         return 1e6 * (time.process_time() - started) / calls
-    used = 0
+    used = []
     for _ in range(calls):
         between()
         started = time.thread_time_ns()
         function()
-        used += time.thread_time_ns() - started
-    return used / 1000 / calls
+        used.append(time.thread_time_ns() - started)
+    return statistics.median(used) / 1000
 
 
 # A timing: one item's CPU µs per call. A pair of timings, without and with telemetry,

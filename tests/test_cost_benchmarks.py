@@ -15,6 +15,7 @@ import iss_distance
 import webapp
 from benchmarks import telemetry_items
 from benchmarks.form_submission import round_orders, spread, summarise, verdict
+from benchmarks.profile_services import Figures, threads, where_telemetrys_cpu_goes
 from benchmarks.submissions import Run
 from benchmarks.telemetry_items import (
     COST_PAGE,
@@ -300,3 +301,26 @@ def test_the_verdict_splits_telemetrys_cpu_into_the_cold_floor_and_the_rest():
     assert "(above the goal by itself)" in text
     assert "the other 1.90 ms" in text
     assert "above the goal" not in verdict(goal_ms=2.5, cold_floor_ms=2.0, after_ms=5.0)
+
+
+def test_the_profile_splits_telemetrys_cpu_into_its_code_the_applications_and_the_rest():
+    on = Figures(services_ms=10.8, python_ms=7.3, telemetry_ms=2.3)
+    off = Figures(services_ms=6.5, python_ms=3.3, telemetry_ms=0.05)
+    lines = where_telemetrys_cpu_goes(on, off)
+    assert lines[0].endswith("the services' CPU +4.30 ms")
+    assert "Python holding the GIL: +4.00 ms" in lines[1]
+    assert "telemetry's own code: 2.25 ms" in lines[2]
+    assert "application's own code, slower beside it: 3.25 -> 5.00 ms, +1.75 ms" in lines[3]
+    assert "gRPC's own threads): +0.30 ms" in lines[4]
+    # The decoy: the application's code as fast as without telemetry shows no slowdown.
+    unchanged = Figures(services_ms=8.55, python_ms=5.55, telemetry_ms=2.3)
+    assert "3.25 -> 3.25 ms, +0.00 ms" in where_telemetrys_cpu_goes(unchanged, off)[3]
+
+
+def test_the_profiles_reader_leaves_out_a_line_that_is_no_stack(tmp_path):
+    (tmp_path / "gateway.txt").write_text(
+        "thread (12): waitress-1;handle (app.py:3) 7\n"
+        "Error: process 4242 has gone away\n"  # the decoy: int("away") was a crash
+        "thread (13): waitress-2;handle (app.py:3) 2\n"
+    )
+    assert threads(tmp_path) == (9, Counter(waitress=9))
