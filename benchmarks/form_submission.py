@@ -30,11 +30,10 @@ import socket
 import statistics
 import subprocess
 import sys
-from collections import Counter
 from dataclasses import dataclass
 
 from benchmarks.submissions import Run, measure, patchable_root
-from benchmarks.telemetry_items import cold_lines, collections_line, markdown_table, table_rows
+from benchmarks.telemetry_items import items_table, notes_below, what_a_submission_makes
 from common.tuning import TUNING_VARIABLE
 from native.run_stack import running_stack
 
@@ -119,13 +118,8 @@ def main() -> None:
     print("Measuring the items one submission makes (benchmarks/telemetry_items.py) ...")
     items = measure_floor()
     floor_ms, cold_floor_ms = items["floor_us"] / 1000, items["cold_floor_us"] / 1000
-    print(
-        f"One submission: {items['spans']} spans, {items['measurements']} metric "
-        f"measurements, {items['logs']} log record(s).\n"
-    )
-    counts = Counter(items["counts"])
-    print(markdown_table(table_rows(items["costs_us"], items["cold_costs_us"], counts)))
-    print("", *cold_lines(items), collections_line(items["collections_us"]), "", sep="\n")
+    lines = [what_a_submission_makes(items), "", items_table(items), "", *notes_below(items)]
+    print(*lines, "", sep="\n")
 
     runs: dict[str, list[Run]] = {name: [] for name in SCENARIOS}
     with running_stack() as stack, patchable_root() as root:

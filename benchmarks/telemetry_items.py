@@ -728,6 +728,24 @@ WRAPPED = {
 }
 
 
+def what_a_submission_makes(figures: dict) -> str:
+    return (
+        f"One form submission makes {figures['spans']} spans, {figures['measurements']} "
+        f"metric measurements, {figures['logs']} log record(s) and "
+        f"{figures['counts'].get('flag_evaluation', 0)} flag evaluation events."
+    )
+
+
+def items_table(figures: dict) -> str:
+    counts = Counter(figures["counts"])
+    return markdown_table(table_rows(figures["costs_us"], figures["cold_costs_us"], counts))
+
+
+def notes_below(figures: dict) -> list[str]:
+    """What the benchmark prints below the table."""
+    return [*cold_lines(figures), collections_line(figures["collections_us"])]
+
+
 def cold_lines(figures: dict) -> list[str]:
     """The floor hot and cold, and the same for the code telemetry wraps: the caches
     slow down the application's own code as much as telemetry's."""
@@ -757,14 +775,8 @@ def main() -> None:
     if arguments.json:
         print(json.dumps(figures))
         return
-    print(
-        f"One form submission makes {figures['spans']} spans, {figures['measurements']} "
-        f"metric measurements and {figures['logs']} log record(s).\n"
-    )
-    counts = Counter(figures["counts"])
-    table = markdown_table(table_rows(figures["costs_us"], figures["cold_costs_us"], counts))
-    print(table)
-    print("", *cold_lines(figures), collections_line(figures["collections_us"]), sep="\n")
+    table = items_table(figures)
+    print(what_a_submission_makes(figures), "", table, "", *notes_below(figures), sep="\n")
     if arguments.write_page:
         write_into_page(table)
 

@@ -203,7 +203,7 @@ def test_writing_the_page_replaces_its_table_and_nothing_else(tmp_path):
 def test_the_table_is_the_one_the_benchmark_prints_to_a_learner(capsys, monkeypatch):
     """main() prints markdown_table(): the page's table format is the terminal's."""
     figures = {
-        "counts": {"span": 2},
+        "counts": {"span": 2, "flag_evaluation": 4},
         "spans": 9,
         "measurements": 18,
         "logs": 1,
@@ -219,7 +219,9 @@ def test_the_table_is_the_one_the_benchmark_prints_to_a_learner(capsys, monkeypa
     telemetry_items.main()
     printed = capsys.readouterr().out
     costs, cold_costs = figures["costs_us"], figures["cold_costs_us"]
-    assert markdown_table(table_rows(costs, cold_costs, Counter(span=2))) in printed
+    counts = Counter(span=2, flag_evaluation=4)
+    assert markdown_table(table_rows(costs, cold_costs, counts)) in printed
+    assert "1 log record(s) and 4 flag evaluation events" in printed
     assert "Floor: 0.02 ms hot (each item back to back), 0.05 ms cold" in printed
     assert "a Flask request 40 -> 200 µs (x5.0)" in printed
 
