@@ -15,7 +15,6 @@ set it up (batch processors, exemplars, the workshop's Views), exporting to nowh
 - a log record through OpenTelemetry's logging handler, and its OTLP encoding;
 - the Flask instrumentation, per server hop (its span and metrics included);
 - the requests instrumentation, per client call (its span and metrics included);
-
 - a feature flag's evaluation event (OpenFeature's TracingHook, section 8).
 
 The floor is what one submission's items cost, added up: the least CPU telemetry can
@@ -28,8 +27,8 @@ submission through the four services, and as much memory copied as the CPU's lar
 cache holds (the collector's, the backends' and the load's data). The code the
 instrumentations wrap (a Flask request, a requests call, a logger call, a flag
 evaluation) is timed both ways too: cold, the application's own code slows down as
-much as telemetry's. `make benchmark` (benchmarks/form_submission.py) compares the
-whole path with both floors.
+much as telemetry's, or more. `make benchmark` (benchmarks/form_submission.py)
+compares the whole path with both floors.
 """
 
 import argparse
