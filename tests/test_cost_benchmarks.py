@@ -303,6 +303,10 @@ def test_the_verdict_splits_telemetrys_cpu_into_the_cold_floor_and_the_rest():
     assert "(above the goal by itself)" in text
     assert "the other 1.90 ms" in text
     assert "above the goal" not in verdict(goal_ms=2.5, cold_floor_ms=2.0, after_ms=5.0)
+    # The decoy: one noisy round below the cold floor, which no split explains.
+    below = verdict(goal_ms=2.6, cold_floor_ms=3.5, after_ms=2.2)
+    assert "2.20 ms is less than the floor's own items with the caches cold (3.50 ms)" in below
+    assert "the runs' noise" in below and "the other" not in below
 
 
 def test_the_profile_splits_telemetrys_cpu_into_its_code_the_applications_and_the_rest():
